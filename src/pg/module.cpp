@@ -1,0 +1,14 @@
+// Loaded once per backend: installs the hooks the rest of the glue relies on.
+#include "core/interrupt.hpp"
+#include "guard.hpp"
+#include "workflow.hpp"
+
+extern "C" {
+PG_MODULE_MAGIC;
+
+void _PG_init(void);
+void _PG_init(void) {
+    pgcrm::set_interrupt_hook(pgcrm::pg::throw_if_interrupted);
+    pgcrm::pg::register_workflow_cache();
+}
+}

@@ -1,0 +1,16 @@
+// PostgreSQL's C headers for the glue. Include this after every C++ standard
+// header: port.h redefines names such as printf and snprintf.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/elog.h"
+#include "utils/memutils.h"
+}
+
+#if PG_VERSION_NUM < 150000
+#error "pgcrm needs PostgreSQL 15 or later"
+#endif

@@ -1,0 +1,396 @@
+// Workflow triggers: crm.workflow_check (BEFORE INSERT OR UPDATE, enforces the
+// rules), crm.workflow_history (AFTER, appends to crm.status_history) and
+// crm.workflow_rules_changed (on the rule tables, invalidates every backend's
+// cache). The per-row path runs no SQL: rules are cached per backend and the
+// per-statement resolution is kept in fn_extra.
+#include <memory>
+#include <string_view>
+
+#include "core/workflow.hpp"
+#include "guard.hpp"
+#include "workflow.hpp"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "nodes/bitmapset.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+}
+
+namespace wf = pgcrm::workflow;
+using pgcrm::pg::guard;
+
+#define ERRCODE_PGCRM_INVALID_TRANSITION MAKE_SQLSTATE('P', 'C', '0', '0', '1')
+#define ERRCODE_PGCRM_UNKNOWN_STATUS MAKE_SQLSTATE('P', 'C', '0', '0', '2')
+
+namespace {
+
+// The backend's rules; rebuilt on first use after an invalidation. The old set
+// is freed only on that rebuild, never inside the callback, so a pointer taken
+// at the start of a trigger call stays valid for the whole call.
+std::unique_ptr<wf::Rules> rules;
+bool rules_stale = true;
+uint64 rules_generation = 0;
+Oid rule_tables[3] = {InvalidOid, InvalidOid, InvalidOid};
+
+void rules_invalidated(Datum, Oid relid) {
+    if (relid == InvalidOid || relid == rule_tables[0] || relid == rule_tables[1] || relid == rule_tables[2]) {
+        rules_stale = true;
+        ++rules_generation;
+    }
+}
+
+// The rule tables' rows, copied out of SPI into plain memory.
+struct RuleRows {
+    uint64 nstates = 0;
+    char** state_workflow = nullptr;
+    char** state_code = nullptr;  // NULL for a workflow without states
+    bool* state_initial = nullptr;
+    bool* state_final = nullptr;
+    uint64 ntransitions = 0;
+    char** tr_workflow = nullptr;
+    char** tr_from = nullptr;
+    char** tr_to = nullptr;
+    char** tr_role = nullptr;  // NULL when no role is required
+};
+
+char* column_text(SPITupleTable* table, uint64 row, int col, MemoryContext into) {
+    char* value = SPI_getvalue(table->vals[row], table->tupdesc, col);
+    return value ? MemoryContextStrdup(into, value) : nullptr;
+}
+
+bool column_bool(SPITupleTable* table, uint64 row, int col) {
+    bool isnull;
+    Datum d = SPI_getbinval(table->vals[row], table->tupdesc, col, &isnull);
+    return !isnull && DatumGetBool(d);
+}
+
+void read_rule_rows(RuleRows* rows, MemoryContext into) {
+    Oid crm = get_namespace_oid("crm", false);
+    rule_tables[0] = get_relname_relid("workflow", crm);
+    rule_tables[1] = get_relname_relid("workflow_state", crm);
+    rule_tables[2] = get_relname_relid("workflow_transition", crm);
+
+    SPI_connect();
+    if (SPI_execute("SELECT w.code, s.code, s.is_initial, s.is_final FROM crm.workflow w "
+                    "LEFT JOIN crm.workflow_state s ON s.workflow = w.code ORDER BY w.code, s.sort_order, s.code",
+                    true, 0) != SPI_OK_SELECT)
+        elog(ERROR, "pgcrm: reading crm.workflow_state failed");
+    SPITupleTable* t = SPI_tuptable;
+    rows->nstates = SPI_processed;
+    rows->state_workflow = static_cast<char**>(MemoryContextAlloc(into, sizeof(char*) * (rows->nstates + 1)));
+    rows->state_code = static_cast<char**>(MemoryContextAlloc(into, sizeof(char*) * (rows->nstates + 1)));
+    rows->state_initial = static_cast<bool*>(MemoryContextAlloc(into, sizeof(bool) * (rows->nstates + 1)));
+    rows->state_final = static_cast<bool*>(MemoryContextAlloc(into, sizeof(bool) * (rows->nstates + 1)));
+    for (uint64 i = 0; i < rows->nstates; ++i) {
+        rows->state_workflow[i] = column_text(t, i, 1, into);
+        rows->state_code[i] = column_text(t, i, 2, into);
+        rows->state_initial[i] = column_bool(t, i, 3);
+        rows->state_final[i] = column_bool(t, i, 4);
+    }
+
+    if (SPI_execute("SELECT workflow, from_state, to_state, required_role FROM crm.workflow_transition", true, 0) !=
+        SPI_OK_SELECT)
+        elog(ERROR, "pgcrm: reading crm.workflow_transition failed");
+    t = SPI_tuptable;
+    rows->ntransitions = SPI_processed;
+    const size_t n = rows->ntransitions + 1;
+    rows->tr_workflow = static_cast<char**>(MemoryContextAlloc(into, sizeof(char*) * n));
+    rows->tr_from = static_cast<char**>(MemoryContextAlloc(into, sizeof(char*) * n));
+    rows->tr_to = static_cast<char**>(MemoryContextAlloc(into, sizeof(char*) * n));
+    rows->tr_role = static_cast<char**>(MemoryContextAlloc(into, sizeof(char*) * n));
+    for (uint64 i = 0; i < rows->ntransitions; ++i) {
+        rows->tr_workflow[i] = column_text(t, i, 1, into);
+        rows->tr_from[i] = column_text(t, i, 2, into);
+        rows->tr_to[i] = column_text(t, i, 3, into);
+        rows->tr_role[i] = column_text(t, i, 4, into);
+    }
+    SPI_finish();
+}
+
+std::unique_ptr<wf::Rules> build_rules(const RuleRows& rows) {
+    auto built = std::make_unique<wf::Rules>();
+    wf::Workflow* current = nullptr;
+    for (uint64 i = 0; i < rows.nstates; ++i) {
+        if (!current || current->code() != rows.state_workflow[i]) current = &built->add(rows.state_workflow[i]);
+        if (rows.state_code[i])
+            current->add_state({rows.state_code[i], rows.state_initial[i], rows.state_final[i]});
+    }
+    for (uint64 i = 0; i < rows.ntransitions; ++i) {
+        // Transitions reference states by foreign key, so the workflow exists.
+        auto* workflow = const_cast<wf::Workflow*>(built->find(rows.tr_workflow[i]));
+        workflow->add_transition(rows.tr_from[i], rows.tr_to[i], rows.tr_role[i] ? rows.tr_role[i] : "");
+    }
+    return built;
+}
+
+const wf::Rules& current_rules() {
+    if (rules_stale || !rules) {
+        MemoryContext scratch =
+            AllocSetContextCreate(CurrentMemoryContext, "pgcrm workflow load", ALLOCSET_SMALL_SIZES);
+        RuleRows* rows = static_cast<RuleRows*>(MemoryContextAllocZero(scratch, sizeof(RuleRows)));
+        // An invalidation that arrives while we read bumps the generation;
+        // the set stays stale then, and the next call reloads.
+        const uint64 generation = rules_generation;
+        read_rule_rows(rows, scratch);
+        wf::Rules* fresh = guard([rows] { return build_rules(*rows).release(); });
+        rules.reset(fresh);
+        rules_stale = rules_generation != generation;
+        MemoryContextDelete(scratch);
+    }
+    return *rules;
+}
+
+// What one trigger needs, resolved once per statement and kept in fn_extra.
+struct TriggerInfo {
+    uint64 generation;
+    const wf::Workflow* workflow;
+    const char* workflow_code;
+    const char* table_name;  // schema-qualified and quoted
+    AttrNumber status_att;
+    int nkeys;
+    AttrNumber key_att[INDEX_MAX_KEYS];
+    FmgrInfo key_out[INDEX_MAX_KEYS];
+};
+
+TriggerData* trigger_data(FunctionCallInfo fcinfo, const char* name, bool before) {
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                        errmsg("%s() must be called as a trigger", name)));
+    TriggerData* td = reinterpret_cast<TriggerData*>(fcinfo->context);
+    const TriggerEvent ev = td->tg_event;
+    if (!TRIGGER_FIRED_FOR_ROW(ev) || TRIGGER_FIRED_BEFORE(ev) != before ||
+        !(TRIGGER_FIRED_BY_INSERT(ev) || TRIGGER_FIRED_BY_UPDATE(ev)) || td->tg_trigger->tgnargs != 2)
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                        errmsg("%s() must fire %s INSERT OR UPDATE FOR EACH ROW with arguments (workflow, column)",
+                               name, before ? "BEFORE" : "AFTER"),
+                        errhint("Attach workflows with crm.attach_workflow().")));
+    return td;
+}
+
+TriggerInfo* trigger_info(FunctionCallInfo fcinfo, TriggerData* td) {
+    auto* info = static_cast<TriggerInfo*>(fcinfo->flinfo->fn_extra);
+    if (!info) {
+        Relation rel = td->tg_relation;
+        info = static_cast<TriggerInfo*>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(TriggerInfo)));
+        info->workflow_code = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, td->tg_trigger->tgargs[0]);
+        const char* column = td->tg_trigger->tgargs[1];
+        info->table_name = MemoryContextStrdup(
+            fcinfo->flinfo->fn_mcxt, quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+                                                                RelationGetRelationName(rel)));
+        info->status_att = SPI_fnumber(rel->rd_att, column);
+        if (info->status_att <= 0)
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                            errmsg("status column \"%s\" of %s does not exist", column, info->table_name)));
+        const Oid type = TupleDescAttr(rel->rd_att, info->status_att - 1)->atttypid;
+        if (type != TEXTOID && type != VARCHAROID)
+            ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                            errmsg("status column \"%s\" of %s must be text or varchar, not %s", column,
+                                   info->table_name, format_type_be(type))));
+        Bitmapset* keys = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
+        for (int m = -1; (m = bms_next_member(keys, m)) >= 0 && info->nkeys < INDEX_MAX_KEYS;) {
+            const AttrNumber att = m + FirstLowInvalidHeapAttributeNumber;
+            Oid out;
+            bool varlena;
+            getTypeOutputInfo(TupleDescAttr(rel->rd_att, att - 1)->atttypid, &out, &varlena);
+            info->key_att[info->nkeys] = att;
+            fmgr_info_cxt(out, &info->key_out[info->nkeys], fcinfo->flinfo->fn_mcxt);
+            ++info->nkeys;
+        }
+        info->generation = rules_generation - 1;  // forces the workflow lookup below
+        fcinfo->flinfo->fn_extra = info;
+    }
+    if (info->generation != rules_generation || rules_stale) {
+        const wf::Rules& all = current_rules();
+        info->workflow = all.find(info->workflow_code);
+        if (!info->workflow)
+            ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                            errmsg("workflow \"%s\" attached to %s does not exist", info->workflow_code,
+                                   info->table_name)));
+        info->generation = rules_generation;
+    }
+    return info;
+}
+
+// The row's primary key as text: "42", or "(7,2026-01-01)" for a composite key.
+char* row_key(const TriggerInfo* info, HeapTuple tuple, TupleDesc desc) {
+    if (info->nkeys == 0) return pstrdup("(no primary key)");
+    StringInfoData buf;
+    initStringInfo(&buf);
+    if (info->nkeys > 1) appendStringInfoChar(&buf, '(');
+    for (int i = 0; i < info->nkeys; ++i) {
+        bool isnull;
+        Datum d = heap_getattr(tuple, info->key_att[i], desc, &isnull);
+        if (i > 0) appendStringInfoChar(&buf, ',');
+        appendStringInfoString(&buf, isnull ? "NULL" : OutputFunctionCall(const_cast<FmgrInfo*>(&info->key_out[i]), d));
+    }
+    if (info->nkeys > 1) appendStringInfoChar(&buf, ')');
+    return buf.data;
+}
+
+std::string_view text_view(Datum d) {
+    text* t = DatumGetTextPP(d);
+    return {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)};
+}
+
+char* cstring(std::string_view s) { return pnstrdup(s.data(), s.size()); }
+
+[[noreturn]] void reject(const TriggerInfo* info, wf::Verdict verdict, HeapTuple tuple, TupleDesc desc,
+                         std::string_view from, std::string_view to) {
+    const char* key = row_key(info, tuple, desc);
+    const wf::Workflow& w = *info->workflow;
+    switch (verdict) {
+        case wf::Verdict::unknown_state:
+            ereport(ERROR, (errcode(ERRCODE_PGCRM_UNKNOWN_STATUS),
+                            errmsg("unknown status \"%s\" for %s row %s", cstring(to), info->table_name, key),
+                            errdetail("Workflow \"%s\" has no such state.", info->workflow_code),
+                            errhint("Allowed next states from \"%s\": %s.", cstring(from),
+                                    w.next_states_text(from).c_str())));
+        case wf::Verdict::not_initial:
+            ereport(ERROR, (errcode(ERRCODE_PGCRM_INVALID_TRANSITION),
+                            errmsg("invalid status transition for %s row %s: (new row) -> \"%s\"",
+                                   info->table_name, key, cstring(to)),
+                            errdetail("Workflow \"%s\": a new row must start in an initial state.",
+                                      info->workflow_code),
+                            errhint("Initial states: %s.", w.initial_states_text().c_str())));
+        case wf::Verdict::leaves_final:
+            ereport(ERROR, (errcode(ERRCODE_PGCRM_INVALID_TRANSITION),
+                            errmsg("invalid status transition for %s row %s: \"%s\" -> \"%s\"", info->table_name,
+                                   key, cstring(from), cstring(to)),
+                            errdetail("Workflow \"%s\": \"%s\" is a final state.", info->workflow_code,
+                                      cstring(from)),
+                            errhint("A final state cannot be left.")));
+        default:
+            ereport(ERROR, (errcode(ERRCODE_PGCRM_INVALID_TRANSITION),
+                            errmsg("invalid status transition for %s row %s: \"%s\" -> \"%s\"", info->table_name,
+                                   key, cstring(from), cstring(to)),
+                            errdetail("Workflow \"%s\" has no such transition.", info->workflow_code),
+                            errhint("Allowed next states from \"%s\": %s.", cstring(from),
+                                    w.next_states_text(from).c_str())));
+    }
+    pg_unreachable();
+}
+
+void require_role(const TriggerInfo* info, std::string_view role, HeapTuple tuple, TupleDesc desc,
+                  std::string_view from, std::string_view to) {
+    const char* name = cstring(role);
+    const Oid roleid = get_role_oid(name, true);
+    if (OidIsValid(roleid) && is_member_of_role(GetUserId(), roleid)) return;
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                    errmsg("permission denied for status transition for %s row %s: \"%s\" -> \"%s\"",
+                           info->table_name, row_key(info, tuple, desc), cstring(from), cstring(to)),
+                    errdetail("Workflow \"%s\": this transition requires membership in role \"%s\".",
+                              info->workflow_code, name)));
+}
+
+}  // namespace
+
+namespace pgcrm::pg {
+void register_workflow_cache() { CacheRegisterRelcacheCallback(rules_invalidated, 0); }
+}  // namespace pgcrm::pg
+
+extern "C" {
+PG_FUNCTION_INFO_V1(pgcrm_workflow_check);
+PG_FUNCTION_INFO_V1(pgcrm_workflow_history);
+PG_FUNCTION_INFO_V1(pgcrm_workflow_rules_changed);
+Datum pgcrm_workflow_check(PG_FUNCTION_ARGS);
+Datum pgcrm_workflow_history(PG_FUNCTION_ARGS);
+Datum pgcrm_workflow_rules_changed(PG_FUNCTION_ARGS);
+}
+
+Datum pgcrm_workflow_check(PG_FUNCTION_ARGS) {
+    TriggerData* td = trigger_data(fcinfo, "crm.workflow_check", true);
+    TriggerInfo* info = trigger_info(fcinfo, td);
+    TupleDesc desc = td->tg_relation->rd_att;
+    const bool is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
+    HeapTuple row = is_update ? td->tg_newtuple : td->tg_trigtuple;
+
+    bool new_null;
+    Datum new_value = heap_getattr(row, info->status_att, desc, &new_null);
+    bool old_null = true;
+    Datum old_value = 0;
+    if (is_update) old_value = heap_getattr(td->tg_trigtuple, info->status_att, desc, &old_null);
+
+    if (new_null) {
+        if (is_update && !old_null)
+            ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+                            errmsg("status of %s row %s cannot be set to NULL", info->table_name,
+                                   row_key(info, row, desc)),
+                            errdetail("The row is in state \"%s\".", TextDatumGetCString(old_value))));
+        if (is_update) return PointerGetDatum(row);  // NULL stays NULL: nothing moves
+        // A new row without a status starts in the workflow's default initial state.
+        if (!info->workflow->has_initial_state())
+            ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                            errmsg("workflow \"%s\" has no initial state", info->workflow_code)));
+        int att = info->status_att;
+        Datum value = CStringGetTextDatum(info->workflow->default_initial().c_str());
+        bool isnull = false;
+        return PointerGetDatum(heap_modify_tuple_by_cols(row, desc, 1, &att, &value, &isnull));
+    }
+
+    const std::string_view to = text_view(new_value);
+    const std::string_view from = old_null ? std::string_view() : text_view(old_value);
+    // A row with no status yet (for example, attached after it was written) enters like a new one.
+    const wf::Decision decision =
+        old_null ? info->workflow->check_insert(to) : info->workflow->check_update(from, to);
+    if (decision.verdict == wf::Verdict::unchanged) return PointerGetDatum(row);
+    if (decision.verdict != wf::Verdict::allowed) reject(info, decision.verdict, row, desc, from, to);
+    if (!decision.required_role.empty()) require_role(info, decision.required_role, row, desc, from, to);
+    return PointerGetDatum(row);
+}
+
+Datum pgcrm_workflow_history(PG_FUNCTION_ARGS) {
+    static SPIPlanPtr insert_plan = nullptr;
+    TriggerData* td = trigger_data(fcinfo, "crm.workflow_history", false);
+    TriggerInfo* info = trigger_info(fcinfo, td);
+    TupleDesc desc = td->tg_relation->rd_att;
+    const bool is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
+    HeapTuple row = is_update ? td->tg_newtuple : td->tg_trigtuple;
+
+    Datum values[5];
+    bool isnull[5];
+    char nulls[5] = {' ', ' ', ' ', ' ', ' '};
+    values[0] = CStringGetTextDatum(info->table_name);
+    values[1] = CStringGetTextDatum(row_key(info, row, desc));
+    values[2] = CStringGetTextDatum(info->workflow_code);
+    values[3] = is_update ? heap_getattr(td->tg_trigtuple, info->status_att, desc, &isnull[3]) : 0;
+    values[4] = heap_getattr(row, info->status_att, desc, &isnull[4]);
+    if (!is_update || isnull[3]) nulls[3] = 'n';
+    if (isnull[4]) nulls[4] = 'n';
+
+    SPI_connect();
+    if (!insert_plan) {
+        Oid types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+        SPIPlanPtr plan = SPI_prepare(
+            "INSERT INTO crm.status_history (table_name, row_key, workflow, from_state, to_state) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            5, types);
+        if (!plan) elog(ERROR, "pgcrm: preparing the status history insert failed: %s",
+                        SPI_result_code_string(SPI_result));
+        SPI_keepplan(plan);
+        insert_plan = plan;
+    }
+    if (SPI_execute_plan(insert_plan, values, nulls, false, 0) != SPI_OK_INSERT)
+        elog(ERROR, "pgcrm: inserting into crm.status_history failed");
+    SPI_finish();
+    return PointerGetDatum(nullptr);
+}
+
+Datum pgcrm_workflow_rules_changed(PG_FUNCTION_ARGS) {
+    if (!CALLED_AS_TRIGGER(fcinfo))
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                        errmsg("crm.workflow_rules_changed() must be called as a trigger")));
+    // Queues a relcache invalidation of the rule table: delivered to every
+    // backend at commit, and to this one at the end of the command.
+    CacheInvalidateRelcache(reinterpret_cast<TriggerData*>(fcinfo->context)->tg_relation);
+    return PointerGetDatum(nullptr);
+}
