@@ -95,14 +95,10 @@ CREATE TRIGGER rules_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON crm
 CREATE TRIGGER rules_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON crm.workflow_transition
     FOR EACH STATEMENT EXECUTE FUNCTION crm.workflow_rules_changed();
 
-CREATE FUNCTION crm.workflow_check() RETURNS trigger
-    LANGUAGE c AS 'MODULE_PATHNAME', 'pgcrm_workflow_check';
-COMMENT ON FUNCTION crm.workflow_check() IS
-    'BEFORE INSERT OR UPDATE row trigger enforcing a workflow; arguments (workflow, status column)';
-CREATE FUNCTION crm.workflow_history() RETURNS trigger
-    LANGUAGE c AS 'MODULE_PATHNAME', 'pgcrm_workflow_history';
-COMMENT ON FUNCTION crm.workflow_history() IS
-    'AFTER INSERT OR UPDATE row trigger appending to crm.status_history; arguments (workflow, status column)';
+CREATE FUNCTION crm.workflow_trigger() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pgcrm_workflow_trigger';
+COMMENT ON FUNCTION crm.workflow_trigger() IS
+    'Row trigger enforcing a workflow and recording history; arguments (workflow, status column, record history)';
 
 -- The triggers of one attachment, named after the status column.
 CREATE FUNCTION crm.workflow_trigger_name(status_column name, kind text) RETURNS name
@@ -123,32 +119,42 @@ BEGIN
     END LOOP;
 END $$;
 
+-- (Re)creates the triggers of one attachment:
+--   pgcrm_<column>_insert   BEFORE INSERT: default initial state, initial check
+--   pgcrm_<column>_update   AFTER UPDATE when the status changed: transition check (+ history)
+--   pgcrm_<column>_history  AFTER INSERT, only with history: records the first state
+CREATE FUNCTION crm.create_workflow_triggers(tbl regclass, status_column name, workflow text, record_history boolean)
+    RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM crm.drop_workflow_triggers(tbl, status_column, '{insert,update,history}');
+    EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION crm.workflow_trigger(%L, %L, %L)',
+                   crm.workflow_trigger_name(status_column, 'insert'), tbl, workflow, status_column, record_history);
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s FOR EACH ROW WHEN (OLD.%I IS DISTINCT FROM NEW.%I) '
+                   'EXECUTE FUNCTION crm.workflow_trigger(%L, %L, %L)',
+                   crm.workflow_trigger_name(status_column, 'update'), tbl, status_column, status_column,
+                   workflow, status_column, record_history);
+    IF record_history THEN
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s FOR EACH ROW EXECUTE FUNCTION crm.workflow_trigger(%L, %L, %L)',
+                       crm.workflow_trigger_name(status_column, 'history'), tbl, workflow, status_column, record_history);
+    END IF;
+END $$;
+
 CREATE FUNCTION crm.set_workflow_history(tbl regclass, status_column name, enabled boolean) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    a crm.workflow_attachment;
+    attached text;
 BEGIN
-    SELECT * INTO a FROM crm.workflow_attachment w
-    WHERE w.table_name = tbl AND w.status_column = set_workflow_history.status_column;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'no workflow is attached to column "%" of %', status_column, tbl
-            USING ERRCODE = 'undefined_object', HINT = 'Attach one with crm.attach_workflow().';
-    END IF;
     IF enabled IS NULL THEN
         RAISE EXCEPTION 'enabled must be true or false, not NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    PERFORM crm.drop_workflow_triggers(tbl, status_column, '{history_insert,history_update}');
-    IF enabled THEN
-        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s FOR EACH ROW '
-                       'EXECUTE FUNCTION crm.workflow_history(%L, %L)',
-                       crm.workflow_trigger_name(status_column, 'history_insert'), tbl, a.workflow, status_column);
-        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s FOR EACH ROW '
-                       'WHEN (OLD.%I IS DISTINCT FROM NEW.%I) EXECUTE FUNCTION crm.workflow_history(%L, %L)',
-                       crm.workflow_trigger_name(status_column, 'history_update'), tbl, status_column,
-                       status_column, a.workflow, status_column);
-    END IF;
     UPDATE crm.workflow_attachment w SET record_history = enabled
-    WHERE w.table_name = tbl AND w.status_column = set_workflow_history.status_column;
+    WHERE w.table_name = tbl AND w.status_column = set_workflow_history.status_column
+    RETURNING w.workflow INTO attached;
+    IF attached IS NULL THEN
+        RAISE EXCEPTION 'no workflow is attached to column "%" of %', status_column, tbl
+            USING ERRCODE = 'undefined_object', HINT = 'Attach one with crm.attach_workflow().';
+    END IF;
+    PERFORM crm.create_workflow_triggers(tbl, status_column, attached, enabled);
 END $$;
 COMMENT ON FUNCTION crm.set_workflow_history(regclass, name, boolean) IS
     'Switches the status history of one attachment on or off';
@@ -206,14 +212,10 @@ BEGIN
                   HINT = 'Update the existing rows to states of the workflow before attaching it.';
     END IF;
 
-    IF attached IS NULL THEN
-        INSERT INTO crm.workflow_attachment (table_name, status_column, workflow, record_history)
-        VALUES (tbl, status_column, workflow, record_history);
-        EXECUTE format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE ON %s FOR EACH ROW '
-                       'EXECUTE FUNCTION crm.workflow_check(%L, %L)',
-                       crm.workflow_trigger_name(status_column, 'check'), tbl, workflow, status_column);
-    END IF;
-    PERFORM crm.set_workflow_history(tbl, status_column, record_history);
+    INSERT INTO crm.workflow_attachment (table_name, status_column, workflow, record_history)
+    VALUES (tbl, status_column, workflow, record_history)
+    ON CONFLICT ON CONSTRAINT workflow_attachment_pkey DO UPDATE SET record_history = EXCLUDED.record_history;
+    PERFORM crm.create_workflow_triggers(tbl, status_column, workflow, record_history);
 END $$;
 COMMENT ON FUNCTION crm.attach_workflow(regclass, name, text, boolean) IS
     'Makes a status column of any table follow a workflow; calling it again only changes record_history';
@@ -226,7 +228,7 @@ BEGIN
         RAISE EXCEPTION 'no workflow is attached to column "%" of %', status_column, tbl
             USING ERRCODE = 'undefined_object';
     END IF;
-    PERFORM crm.drop_workflow_triggers(tbl, status_column, '{check,history_insert,history_update}');
+    PERFORM crm.drop_workflow_triggers(tbl, status_column, '{insert,update,history}');
 END $$;
 COMMENT ON FUNCTION crm.detach_workflow(regclass, name) IS 'Removes a workflow from a status column; history is kept';
 

@@ -1,8 +1,7 @@
-// Workflow triggers: crm.workflow_check (BEFORE INSERT OR UPDATE, enforces the
-// rules), crm.workflow_history (AFTER, appends to crm.status_history) and
-// crm.workflow_rules_changed (on the rule tables, invalidates every backend's
-// cache). The per-row path runs no SQL: rules are cached per backend and the
-// per-statement resolution is kept in fn_extra.
+// Workflow triggers: crm.workflow_trigger (enforces the rules and appends to
+// crm.status_history) and crm.workflow_rules_changed (on the rule tables,
+// invalidates every backend's cache). The per-row path runs no SQL: rules are
+// cached per backend and the per-statement resolution is kept in fn_extra.
 #include <memory>
 #include <string_view>
 
@@ -157,22 +156,36 @@ struct TriggerInfo {
     const char* workflow_code;
     const char* table_name;  // schema-qualified and quoted
     AttrNumber status_att;
+    bool record_history;
     int nkeys;
     AttrNumber key_att[INDEX_MAX_KEYS];
     FmgrInfo key_out[INDEX_MAX_KEYS];
 };
 
-TriggerData* trigger_data(FunctionCallInfo fcinfo, const char* name, bool before) {
+// The three places crm.attach_workflow installs the trigger function.
+enum class Firing { before_insert, after_insert, after_update };
+
+TriggerData* trigger_data(FunctionCallInfo fcinfo, Firing* firing) {
     if (!CALLED_AS_TRIGGER(fcinfo))
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-                        errmsg("%s() must be called as a trigger", name)));
+                        errmsg("crm.workflow_trigger() must be called as a trigger")));
     TriggerData* td = reinterpret_cast<TriggerData*>(fcinfo->context);
     const TriggerEvent ev = td->tg_event;
-    if (!TRIGGER_FIRED_FOR_ROW(ev) || TRIGGER_FIRED_BEFORE(ev) != before ||
-        !(TRIGGER_FIRED_BY_INSERT(ev) || TRIGGER_FIRED_BY_UPDATE(ev)) || td->tg_trigger->tgnargs != 2)
+    const bool row = TRIGGER_FIRED_FOR_ROW(ev);
+    if (row && TRIGGER_FIRED_BEFORE(ev) && TRIGGER_FIRED_BY_INSERT(ev))
+        *firing = Firing::before_insert;
+    else if (row && TRIGGER_FIRED_AFTER(ev) && TRIGGER_FIRED_BY_INSERT(ev))
+        *firing = Firing::after_insert;
+    else if (row && TRIGGER_FIRED_AFTER(ev) && TRIGGER_FIRED_BY_UPDATE(ev))
+        *firing = Firing::after_update;
+    else
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-                        errmsg("%s() must fire %s INSERT OR UPDATE FOR EACH ROW with arguments (workflow, column)",
-                               name, before ? "BEFORE" : "AFTER"),
+                        errmsg("crm.workflow_trigger() must fire FOR EACH ROW, BEFORE INSERT, AFTER INSERT or "
+                               "AFTER UPDATE"),
+                        errhint("Attach workflows with crm.attach_workflow().")));
+    if (td->tg_trigger->tgnargs != 3)
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                        errmsg("crm.workflow_trigger() needs the arguments (workflow, status column, record history)"),
                         errhint("Attach workflows with crm.attach_workflow().")));
     return td;
 }
@@ -184,6 +197,10 @@ TriggerInfo* trigger_info(FunctionCallInfo fcinfo, TriggerData* td) {
         info = static_cast<TriggerInfo*>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(TriggerInfo)));
         info->workflow_code = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, td->tg_trigger->tgargs[0]);
         const char* column = td->tg_trigger->tgargs[1];
+        if (!parse_bool(td->tg_trigger->tgargs[2], &info->record_history))
+            ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                            errmsg("crm.workflow_trigger(): record history must be a boolean, not \"%s\"",
+                                   td->tg_trigger->tgargs[2])));
         info->table_name = MemoryContextStrdup(
             fcinfo->flinfo->fn_mcxt, quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
                                                                 RelationGetRelationName(rel)));
@@ -253,8 +270,9 @@ char* cstring(std::string_view s) { return pnstrdup(s.data(), s.size()); }
             ereport(ERROR, (errcode(ERRCODE_PGCRM_UNKNOWN_STATUS),
                             errmsg("unknown status \"%s\" for %s row %s", cstring(to), info->table_name, key),
                             errdetail("Workflow \"%s\" has no such state.", info->workflow_code),
-                            errhint("Allowed next states from \"%s\": %s.", cstring(from),
-                                    w.next_states_text(from).c_str())));
+                            from.empty() ? errhint("Initial states: %s.", w.initial_states_text().c_str())
+                                         : errhint("Allowed next states from \"%s\": %s.", cstring(from),
+                                                   w.next_states_text(from).c_str())));
         case wf::Verdict::not_initial:
             ereport(ERROR, (errcode(ERRCODE_PGCRM_INVALID_TRANSITION),
                             errmsg("invalid status transition for %s row %s: (new row) -> \"%s\"",
@@ -292,80 +310,18 @@ void require_role(const TriggerInfo* info, std::string_view role, HeapTuple tupl
                               info->workflow_code, name)));
 }
 
-}  // namespace
-
-namespace pgcrm::pg {
-void register_workflow_cache() { CacheRegisterRelcacheCallback(rules_invalidated, 0); }
-}  // namespace pgcrm::pg
-
-extern "C" {
-PG_FUNCTION_INFO_V1(pgcrm_workflow_check);
-PG_FUNCTION_INFO_V1(pgcrm_workflow_history);
-PG_FUNCTION_INFO_V1(pgcrm_workflow_rules_changed);
-Datum pgcrm_workflow_check(PG_FUNCTION_ARGS);
-Datum pgcrm_workflow_history(PG_FUNCTION_ARGS);
-Datum pgcrm_workflow_rules_changed(PG_FUNCTION_ARGS);
-}
-
-Datum pgcrm_workflow_check(PG_FUNCTION_ARGS) {
-    TriggerData* td = trigger_data(fcinfo, "crm.workflow_check", true);
-    TriggerInfo* info = trigger_info(fcinfo, td);
-    TupleDesc desc = td->tg_relation->rd_att;
-    const bool is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
-    HeapTuple row = is_update ? td->tg_newtuple : td->tg_trigtuple;
-
-    bool new_null;
-    Datum new_value = heap_getattr(row, info->status_att, desc, &new_null);
-    bool old_null = true;
-    Datum old_value = 0;
-    if (is_update) old_value = heap_getattr(td->tg_trigtuple, info->status_att, desc, &old_null);
-
-    if (new_null) {
-        if (is_update && !old_null)
-            ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
-                            errmsg("status of %s row %s cannot be set to NULL", info->table_name,
-                                   row_key(info, row, desc)),
-                            errdetail("The row is in state \"%s\".", TextDatumGetCString(old_value))));
-        if (is_update) return PointerGetDatum(row);  // NULL stays NULL: nothing moves
-        // A new row without a status starts in the workflow's default initial state.
-        if (!info->workflow->has_initial_state())
-            ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                            errmsg("workflow \"%s\" has no initial state", info->workflow_code)));
-        int att = info->status_att;
-        Datum value = CStringGetTextDatum(info->workflow->default_initial().c_str());
-        bool isnull = false;
-        return PointerGetDatum(heap_modify_tuple_by_cols(row, desc, 1, &att, &value, &isnull));
-    }
-
-    const std::string_view to = text_view(new_value);
-    const std::string_view from = old_null ? std::string_view() : text_view(old_value);
-    // A row with no status yet (for example, attached after it was written) enters like a new one.
-    const wf::Decision decision =
-        old_null ? info->workflow->check_insert(to) : info->workflow->check_update(from, to);
-    if (decision.verdict == wf::Verdict::unchanged) return PointerGetDatum(row);
-    if (decision.verdict != wf::Verdict::allowed) reject(info, decision.verdict, row, desc, from, to);
-    if (!decision.required_role.empty()) require_role(info, decision.required_role, row, desc, from, to);
-    return PointerGetDatum(row);
-}
-
-Datum pgcrm_workflow_history(PG_FUNCTION_ARGS) {
+void record_history(const TriggerInfo* info, HeapTuple old_row, HeapTuple new_row, TupleDesc desc) {
     static SPIPlanPtr insert_plan = nullptr;
-    TriggerData* td = trigger_data(fcinfo, "crm.workflow_history", false);
-    TriggerInfo* info = trigger_info(fcinfo, td);
-    TupleDesc desc = td->tg_relation->rd_att;
-    const bool is_update = TRIGGER_FIRED_BY_UPDATE(td->tg_event);
-    HeapTuple row = is_update ? td->tg_newtuple : td->tg_trigtuple;
-
     Datum values[5];
-    bool isnull[5];
     char nulls[5] = {' ', ' ', ' ', ' ', ' '};
+    bool isnull;
     values[0] = CStringGetTextDatum(info->table_name);
-    values[1] = CStringGetTextDatum(row_key(info, row, desc));
+    values[1] = CStringGetTextDatum(row_key(info, new_row, desc));
     values[2] = CStringGetTextDatum(info->workflow_code);
-    values[3] = is_update ? heap_getattr(td->tg_trigtuple, info->status_att, desc, &isnull[3]) : 0;
-    values[4] = heap_getattr(row, info->status_att, desc, &isnull[4]);
-    if (!is_update || isnull[3]) nulls[3] = 'n';
-    if (isnull[4]) nulls[4] = 'n';
+    values[3] = old_row ? heap_getattr(old_row, info->status_att, desc, &isnull) : 0;
+    if (!old_row || isnull) nulls[3] = 'n';
+    values[4] = heap_getattr(new_row, info->status_att, desc, &isnull);
+    if (isnull) nulls[4] = 'n';
 
     SPI_connect();
     if (!insert_plan) {
@@ -374,14 +330,88 @@ Datum pgcrm_workflow_history(PG_FUNCTION_ARGS) {
             "INSERT INTO crm.status_history (table_name, row_key, workflow, from_state, to_state) "
             "VALUES ($1, $2, $3, $4, $5)",
             5, types);
-        if (!plan) elog(ERROR, "pgcrm: preparing the status history insert failed: %s",
-                        SPI_result_code_string(SPI_result));
+        if (!plan)
+            elog(ERROR, "pgcrm: preparing the status history insert failed: %s", SPI_result_code_string(SPI_result));
         SPI_keepplan(plan);
         insert_plan = plan;
     }
     if (SPI_execute_plan(insert_plan, values, nulls, false, 0) != SPI_OK_INSERT)
         elog(ERROR, "pgcrm: inserting into crm.status_history failed");
     SPI_finish();
+}
+
+// BEFORE INSERT: a NULL status becomes the default initial state; any other
+// must be an initial state.
+Datum check_insert(const TriggerInfo* info, HeapTuple row, TupleDesc desc) {
+    bool isnull;
+    Datum value = heap_getattr(row, info->status_att, desc, &isnull);
+    if (isnull) {
+        if (!info->workflow->has_initial_state())
+            ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                            errmsg("workflow \"%s\" has no initial state", info->workflow_code)));
+        int att = info->status_att;
+        Datum initial = CStringGetTextDatum(info->workflow->default_initial().c_str());
+        bool initial_null = false;
+        return PointerGetDatum(heap_modify_tuple_by_cols(row, desc, 1, &att, &initial, &initial_null));
+    }
+    const std::string_view to = text_view(value);
+    const wf::Decision decision = info->workflow->check_insert(to);
+    if (decision.verdict != wf::Verdict::allowed) reject(info, decision.verdict, row, desc, {}, to);
+    return PointerGetDatum(row);
+}
+
+// AFTER UPDATE, fired only when the status changed (the trigger's WHEN
+// clause): the move must be a defined transition. Checking after the row is
+// written sees the status every BEFORE trigger agreed on, and costs less than
+// a BEFORE trigger, which makes PostgreSQL lock and re-fetch each row; an
+// error still undoes the whole statement.
+void check_update(const TriggerInfo* info, HeapTuple old_row, HeapTuple new_row, TupleDesc desc) {
+    bool old_null, new_null;
+    Datum old_value = heap_getattr(old_row, info->status_att, desc, &old_null);
+    Datum new_value = heap_getattr(new_row, info->status_att, desc, &new_null);
+    if (new_null)
+        ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+                        errmsg("status of %s row %s cannot be set to NULL", info->table_name,
+                               row_key(info, new_row, desc)),
+                        errdetail("The row is in state \"%s\".", TextDatumGetCString(old_value))));
+    const std::string_view to = text_view(new_value);
+    const std::string_view from = old_null ? std::string_view() : text_view(old_value);
+    // A row with no status yet (written before the workflow was attached) enters like a new one.
+    const wf::Decision decision = old_null ? info->workflow->check_insert(to) : info->workflow->check_update(from, to);
+    if (decision.verdict == wf::Verdict::unchanged) return;
+    if (decision.verdict != wf::Verdict::allowed) reject(info, decision.verdict, new_row, desc, from, to);
+    if (!decision.required_role.empty()) require_role(info, decision.required_role, new_row, desc, from, to);
+}
+
+}  // namespace
+
+namespace pgcrm::pg {
+void register_workflow_cache() { CacheRegisterRelcacheCallback(rules_invalidated, 0); }
+}  // namespace pgcrm::pg
+
+extern "C" {
+PG_FUNCTION_INFO_V1(pgcrm_workflow_trigger);
+PG_FUNCTION_INFO_V1(pgcrm_workflow_rules_changed);
+Datum pgcrm_workflow_trigger(PG_FUNCTION_ARGS);
+Datum pgcrm_workflow_rules_changed(PG_FUNCTION_ARGS);
+}
+
+Datum pgcrm_workflow_trigger(PG_FUNCTION_ARGS) {
+    Firing firing;
+    TriggerData* td = trigger_data(fcinfo, &firing);
+    const TriggerInfo* info = trigger_info(fcinfo, td);
+    TupleDesc desc = td->tg_relation->rd_att;
+    switch (firing) {
+        case Firing::before_insert:
+            return check_insert(info, td->tg_trigtuple, desc);
+        case Firing::after_insert:
+            if (info->record_history) record_history(info, nullptr, td->tg_trigtuple, desc);
+            break;
+        case Firing::after_update:
+            check_update(info, td->tg_trigtuple, td->tg_newtuple, desc);
+            if (info->record_history) record_history(info, td->tg_trigtuple, td->tg_newtuple, desc);
+            break;
+    }
     return PointerGetDatum(nullptr);
 }
 

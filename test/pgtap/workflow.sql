@@ -1,7 +1,7 @@
 -- The status-transition engine: seeded workflows, every rule, every error,
 -- history, cache invalidation inside one session, attach/detach.
 BEGIN;
-SELECT plan(73);
+SELECT plan(77);
 
 -- [sqlstate, message, detail, hint] of the error a statement raises, or NULL.
 CREATE FUNCTION pg_temp.error_of(query text) RETURNS text[] LANGUAGE plpgsql AS $$
@@ -42,8 +42,8 @@ SELECT results_eq($$SELECT code FROM crm.next_states('production_order', 'accept
 CREATE SCHEMA wft;
 CREATE TABLE wft.po (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, product text NOT NULL, status text);
 SELECT lives_ok($$SELECT crm.attach_workflow('wft.po', 'status', 'production_order')$$, 'attach to a user table');
-SELECT triggers_are('wft', 'po', ARRAY['pgcrm_status_check', 'pgcrm_status_history_insert', 'pgcrm_status_history_update'],
-    'attach creates the check and history triggers');
+SELECT triggers_are('wft', 'po', ARRAY['pgcrm_status_insert', 'pgcrm_status_update', 'pgcrm_status_history'],
+    'attach creates the insert, update and history triggers');
 
 INSERT INTO wft.po (product) VALUES ('GRP DN300'), ('GRP DN500'), ('GRP DN800');
 SELECT results_eq('SELECT status FROM wft.po ORDER BY id', ARRAY['accepted', 'accepted', 'accepted'],
@@ -104,7 +104,7 @@ SELECT is_empty($$SELECT FROM crm.status_history
     'history records who, when, the workflow and the transaction');
 
 SELECT lives_ok($$SELECT crm.set_workflow_history('wft.po', 'status', false)$$, 'history can be switched off');
-SELECT triggers_are('wft', 'po', ARRAY['pgcrm_status_check'], 'switching history off drops its triggers');
+SELECT triggers_are('wft', 'po', ARRAY['pgcrm_status_insert', 'pgcrm_status_update'], 'switching history off drops its trigger');
 UPDATE wft.po SET status = 'in_progress' WHERE id = 4;
 SELECT is((SELECT count(*) FROM crm.status_history WHERE table_name = 'wft.po')::int, 10, 'no history while it is off');
 SELECT throws_ok($$UPDATE wft.po SET status = 'accepted' WHERE id = 4$$, 'PC001', NULL, 'rules still hold without history');
@@ -218,12 +218,25 @@ DROP TABLE wft.legacy, public.pgcrm_test_request;
 SELECT is_empty($$SELECT FROM crm.workflow_attachment WHERE table_name::text LIKE '%pgcrm_test_request'$$,
     'dropping a table removes its attachment');
 CREATE TABLE wft.misuse (id int PRIMARY KEY, status text);
-CREATE TRIGGER t AFTER UPDATE ON wft.misuse FOR EACH STATEMENT EXECUTE FUNCTION crm.workflow_check('deal', 'status');
+CREATE TRIGGER t BEFORE UPDATE ON wft.misuse FOR EACH ROW EXECUTE FUNCTION crm.workflow_trigger('deal', 'status', 'false');
 INSERT INTO wft.misuse VALUES (1, 'new');
 SELECT throws_ok($$UPDATE wft.misuse SET status = 'won'$$, '39P01', NULL, 'the trigger refuses to run in the wrong place');
 DROP TRIGGER t ON wft.misuse;
-CREATE TRIGGER t BEFORE UPDATE ON wft.misuse FOR EACH ROW EXECUTE FUNCTION crm.workflow_check('deal', 'no_column');
+CREATE TRIGGER t AFTER UPDATE ON wft.misuse FOR EACH ROW EXECUTE FUNCTION crm.workflow_trigger('deal');
+SELECT throws_ok($$UPDATE wft.misuse SET status = 'won'$$, '39P01', NULL, 'the trigger refuses the wrong arguments');
+DROP TRIGGER t ON wft.misuse;
+CREATE TRIGGER t AFTER UPDATE ON wft.misuse FOR EACH ROW EXECUTE FUNCTION crm.workflow_trigger('deal', 'no_column', 'false');
 SELECT throws_ok($$UPDATE wft.misuse SET status = 'won'$$, '42703', NULL, 'a hand-made trigger naming a missing column');
+CREATE TABLE wft.bare (id int PRIMARY KEY, status text);
+SELECT crm.attach_workflow('wft.bare', 'status', 'deal', false);
+SELECT is(pg_temp.error_of($$INSERT INTO wft.bare VALUES (1, 'closed')$$),
+    ARRAY['PC002', 'unknown status "closed" for wft.bare row 1', 'Workflow "deal" has no such state.', 'Initial states: new.'],
+    'an insert in an unknown state: the hint lists the initial states');
+CREATE FUNCTION pg_temp.sneak() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN NEW.status := 'won'; RETURN NEW; END $f$;
+CREATE TRIGGER zzz_sneak BEFORE UPDATE ON wft.bare FOR EACH ROW EXECUTE FUNCTION pg_temp.sneak();
+INSERT INTO wft.bare VALUES (2, NULL);
+SELECT throws_ok($$UPDATE wft.bare SET id = 3 WHERE id = 2$$, 'PC001', NULL,
+    'a status changed by another BEFORE trigger is checked too');
 
 SELECT * FROM finish();
 ROLLBACK;
