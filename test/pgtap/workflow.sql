@@ -227,6 +227,9 @@ SELECT throws_ok($$UPDATE wft.misuse SET status = 'won'$$, '39P01', NULL, 'the t
 DROP TRIGGER t ON wft.misuse;
 CREATE TRIGGER t AFTER UPDATE ON wft.misuse FOR EACH ROW EXECUTE FUNCTION crm.workflow_trigger('deal', 'no_column', 'false');
 SELECT throws_ok($$UPDATE wft.misuse SET status = 'won'$$, '42703', NULL, 'a hand-made trigger naming a missing column');
+DROP TRIGGER t ON wft.misuse;
+CREATE TRIGGER t AFTER UPDATE ON wft.misuse FOR EACH ROW EXECUTE FUNCTION crm.workflow_trigger('deal', 'status', 'maybe');
+SELECT throws_ok($$UPDATE wft.misuse SET status = 'won'$$, '39P01', NULL, 'a hand-made trigger with a non-boolean history flag');
 CREATE TABLE wft.bare (id int PRIMARY KEY, status text);
 SELECT crm.attach_workflow('wft.bare', 'status', 'deal', false);
 SELECT is(pg_temp.error_of($$INSERT INTO wft.bare VALUES (1, 'closed')$$),
