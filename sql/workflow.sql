@@ -311,6 +311,5 @@ DROP FUNCTION crm.seed_workflow(text, text, jsonb, jsonb);
 SELECT pg_catalog.pg_extension_config_dump('crm.workflow', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('crm.workflow_state', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('crm.workflow_transition', 'WHERE NOT builtin');
-SELECT pg_catalog.pg_extension_config_dump('crm.workflow_attachment', '');
 SELECT pg_catalog.pg_extension_config_dump('crm.status_history', '');
 SELECT pg_catalog.pg_extension_config_dump('crm.status_history_id_seq', '');

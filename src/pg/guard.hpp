@@ -36,9 +36,9 @@ void capture_current_exception(Failure& failure, ErrorData*& pg_error) noexcept;
 
 template <typename F>
 auto pg_call(F&& f) -> decltype(f()) {
-    MemoryContext caller = CurrentMemoryContext;
-    ErrorData* volatile error = nullptr;
     if constexpr (std::is_void_v<decltype(f())>) {
+        MemoryContext caller = CurrentMemoryContext;
+        ErrorData* volatile error = nullptr;
         PG_TRY();
         { f(); }
         PG_CATCH();
@@ -51,16 +51,7 @@ auto pg_call(F&& f) -> decltype(f()) {
         if (error) throw PgError{error};
     } else {
         decltype(f()) result{};
-        PG_TRY();
-        { result = f(); }
-        PG_CATCH();
-        {
-            MemoryContextSwitchTo(caller);
-            error = CopyErrorData();
-            FlushErrorState();
-        }
-        PG_END_TRY();
-        if (error) throw PgError{error};
+        pg_call([&] { result = f(); });
         return result;
     }
 }
