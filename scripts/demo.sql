@@ -11,36 +11,52 @@ SELECT w.code AS workflow,
 FROM crm.workflow w JOIN crm.workflow_state s ON s.workflow = w.code
 GROUP BY w.code ORDER BY w.code;
 
--- A plant's own production table: any table can follow a workflow.
-CREATE SCHEMA demo;
-CREATE TABLE demo.production_order (
-    id          int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    product     text NOT NULL,
-    diameter_mm int NOT NULL,
-    length_m    numeric NOT NULL,
-    status      text
-);
-\o /dev/null
-SELECT crm.attach_workflow('demo.production_order', 'status', 'production_order');
-\o
-INSERT INTO demo.production_order (product, diameter_mm, length_m) VALUES
-    ('GRP pressure pipe PN16', 300, 12), ('GRP pressure pipe PN10', 500, 12),
-    ('GRP sewer pipe SN10000', 800, 6), ('GRP oil pipe PN25', 200, 12);
+\echo
+\echo '=== Demo data: a composite-pipe manufacturer, 36 months (crm.generate_demo_data) ==='
+CREATE TEMP TABLE loaded AS SELECT * FROM crm.generate_demo_data(1, 42);
+SELECT table_name, row_count FROM loaded
+WHERE table_name IN ('crm.account', 'crm.contact', 'crm.product', 'crm.sales_order', 'crm.order_line', 'crm.production_order',
+                     'crm.deal', 'crm.lead', 'crm.interaction', 'crm.complaint', 'crm.credit_application', 'crm.project',
+                     'crm.task', 'crm.status_history')
+ORDER BY row_count DESC;
 
-\echo 'The MES reports progress; each order moves one step at a time:'
-UPDATE demo.production_order SET status = 'in_progress' WHERE id IN (1, 2, 3);
-UPDATE demo.production_order SET status = 'quality_control' WHERE id IN (1, 2);
-UPDATE demo.production_order SET status = 'ready_for_shipment' WHERE id = 1;
-UPDATE demo.production_order SET status = 'cancelled' WHERE id = 4;
-SELECT o.id, o.product, o.diameter_mm, o.length_m, o.status, s.label_uk AS "статус"
-FROM demo.production_order o JOIN crm.workflow_state s ON s.workflow = 'production_order' AND s.code = o.status
-ORDER BY o.id;
+\echo 'Metres sold per year, by customer industry:'
+SELECT a.industry, round(sum(l.quantity) FILTER (WHERE o.order_date < now() - interval '2 years')) AS "earliest year",
+       round(sum(l.quantity) FILTER (WHERE o.order_date >= now() - interval '1 year')) AS "last 12 months"
+FROM crm.sales_order o JOIN crm.account a ON a.id = o.account_id JOIN crm.order_line l ON l.order_id = o.id
+GROUP BY a.industry ORDER BY 3 DESC;
+
+\echo 'Average metres sold per calendar month (the construction season peaks in summer):'
+SELECT to_char(make_date(2000, mon::int, 1), 'Mon') AS month, round(avg(metres)) AS "avg metres",
+       repeat('#', (avg(metres) / 5000)::int) AS chart
+FROM (SELECT extract(month FROM o.order_date) AS mon, sum(l.quantity) AS metres
+      FROM crm.sales_order o JOIN crm.order_line l ON l.order_id = o.id
+      GROUP BY date_trunc('month', o.order_date), 1) m
+GROUP BY mon ORDER BY mon;
+
+\echo
+\echo '=== Production orders from the MES, through their workflow ==='
+CREATE TEMP TABLE picked AS
+SELECT id FROM crm.production_order WHERE status = 'accepted' ORDER BY id LIMIT 3;
+UPDATE crm.production_order SET status = 'in_progress' WHERE id IN (SELECT id FROM picked);
+UPDATE crm.production_order SET status = 'quality_control' WHERE id IN (SELECT min(id) FROM picked UNION SELECT max(id) FROM picked);
+UPDATE crm.production_order SET status = 'ready_for_shipment' WHERE id = (SELECT min(id) FROM picked);
+SELECT p.id, pr.name AS product, p.diameter_mm, p.length_m, p.quantity, p.status, s.label_uk AS "статус"
+FROM crm.production_order p JOIN crm.product pr ON pr.id = p.product_id
+JOIN crm.workflow_state s ON s.workflow = 'production_order' AND s.code = p.status
+WHERE p.id IN (SELECT id FROM picked) ORDER BY p.id;
 
 \echo 'A report that skips quality control is refused:'
+SELECT (SELECT id FROM picked ORDER BY id OFFSET 1 LIMIT 1) AS skipping \gset
 \set ON_ERROR_STOP 0
-UPDATE demo.production_order SET status = 'ready_for_shipment' WHERE id = 3;
+UPDATE crm.production_order SET status = 'ready_for_shipment' WHERE id = :skipping;
 \set ON_ERROR_STOP 1
 
-\echo 'The history of order 1:'
-SELECT from_state, to_state, changed_by, transaction_id
-FROM crm.status_history WHERE table_name = 'demo.production_order' AND row_key = '1' ORDER BY id;
+\echo 'The history of the first one:'
+SELECT from_state, to_state, changed_by, changed_at::timestamp(0) AS changed_at
+FROM crm.status_history WHERE table_name = 'crm.production_order' AND row_key = (SELECT min(id)::text FROM picked) ORDER BY id;
+
+\echo
+\echo '=== Credit: an annuity schedule for 500,000 UAH at 14.5% over 24 months (first and last rows) ==='
+SELECT * FROM crm.loan_schedule(500000, 14.5, 24, 'annuity', (date_trunc('month', current_date) + interval '1 month')::date + 14)
+WHERE period IN (1, 2, 3, 23, 24);

@@ -24,17 +24,17 @@ COMMENT ON TABLE crm.sales_order IS 'A customer order; number ORD-<year>-<5 digi
 CREATE FUNCTION crm.assign_order_number() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    year int;
-    n int;
+    imported_year int;
+    imported_seq int;
 BEGIN
     IF NEW.number IS NULL THEN
         NEW.number := crm.next_document_number('sales_order', 'ORD', NEW.order_date);
     ELSIF NEW.number ~ '^ORD-[0-9]{4}-[0-9]{5,}$' THEN
         -- An imported number moves the counter past it, so later numbers never collide.
-        year := split_part(NEW.number, '-', 2)::int;
-        n := split_part(NEW.number, '-', 3)::int;
-        INSERT INTO crm.document_counter AS c (kind, year, last_value) VALUES ('sales_order', year, n)
-        ON CONFLICT (kind, year) DO UPDATE SET last_value = greatest(c.last_value, EXCLUDED.last_value);
+        imported_year := split_part(NEW.number, '-', 2)::int;
+        imported_seq := split_part(NEW.number, '-', 3)::int;
+        INSERT INTO crm.document_counter AS c (kind, year, last_value) VALUES ('sales_order', imported_year, imported_seq)
+        ON CONFLICT ON CONSTRAINT document_counter_pkey DO UPDATE SET last_value = greatest(c.last_value, EXCLUDED.last_value);
     END IF;
     RETURN NEW;
 END $$;

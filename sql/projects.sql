@@ -55,11 +55,11 @@ COMMENT ON TABLE crm.task IS 'Work for a project or a deal; with assignees it is
 SELECT crm.register_table('crm.task');
 SELECT crm.attach_workflow('crm.task', 'status', 'task');
 
--- Derived, never stored: t.overdue works on any crm.task row.
+-- Derived, never stored.
 CREATE FUNCTION crm.overdue(t crm.task) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
     RETURN t.due_date < current_date AND t.status NOT IN ('done', 'cancelled');
-COMMENT ON FUNCTION crm.overdue(crm.task) IS 'A task past its due date and not finished; use as t.overdue';
+COMMENT ON FUNCTION crm.overdue(crm.task) IS 'A task past its due date and not finished: crm.overdue(t), or t.overdue with crm on the search_path';
 
 CREATE TABLE crm.task_assignee (
     task_id   bigint NOT NULL REFERENCES crm.task ON DELETE CASCADE,

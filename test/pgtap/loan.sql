@@ -1,0 +1,38 @@
+-- Loan schedules. The reference payment is the closed form P·r / (1 − (1 + r)^−n)
+-- evaluated in PostgreSQL's exact numeric arithmetic, independently of the C++ core.
+BEGIN;
+SELECT plan(14);
+
+CREATE FUNCTION pg_temp.closed_form(p numeric, rate numeric, n int) RETURNS numeric LANGUAGE sql AS $$
+    SELECT round(p * (rate / 1200) / (1 - power(1 + rate / 1200, -n)), 2)
+$$;
+
+SELECT is((SELECT payment FROM crm.loan_schedule(100000, 12, 12, 'annuity', '2027-01-15') WHERE period = 1),
+    pg_temp.closed_form(100000, 12, 12), 'annuity payment equals the closed form (100,000 at 12% for 12 months)');
+SELECT is((SELECT payment FROM crm.loan_schedule(2500000, 18.5, 36, 'annuity', '2027-01-15') WHERE period = 7),
+    pg_temp.closed_form(2500000, 18.5, 36), '... (2,500,000 at 18.5% for 36 months)');
+SELECT is((SELECT payment FROM crm.loan_schedule(750000.55, 9.9, 240, 'annuity', '2027-01-15') WHERE period = 100),
+    pg_temp.closed_form(750000.55, 9.9, 240), '... (750,000.55 at 9.9% for 240 months)');
+SELECT is((SELECT sum(principal) FROM crm.loan_schedule(750000.55, 9.9, 240, 'annuity', '2027-01-15')), 750000.55,
+    'annuity principal sums exactly to the amount');
+SELECT is((SELECT sum(principal) FROM crm.loan_schedule(1000, 17, 7, 'differentiated', '2027-01-15')), 1000.00,
+    'differentiated principal sums exactly to the amount');
+SELECT is((SELECT balance FROM crm.loan_schedule(100000, 12, 12, 'annuity', '2027-01-15') WHERE period = 12), 0.00,
+    'the last payment clears the balance');
+SELECT is_empty($$SELECT FROM crm.loan_schedule(100000, 12, 12, 'annuity', '2027-01-15') WHERE payment <> principal + interest$$,
+    'every payment is principal plus interest');
+SELECT is((SELECT interest FROM crm.loan_schedule(100000, 12, 12, 'differentiated', '2027-01-15') WHERE period = 1), 1000.00,
+    'first interest is balance × annual rate / 12');
+SELECT is_empty($$SELECT FROM (SELECT payment, lag(payment) OVER (ORDER BY period) AS prev
+                               FROM crm.loan_schedule(100000, 12, 12, 'differentiated', '2027-01-15')) s WHERE payment >= prev$$,
+    'differentiated payments fall every month');
+SELECT results_eq($$SELECT due_date FROM crm.loan_schedule(3000, 10, 3, 'annuity', '2027-01-31')$$,
+    ARRAY['2027-01-31', '2027-02-28', '2027-03-31']::date[], 'due dates are monthly from the first payment, clamped to month ends');
+SELECT throws_ok($$SELECT * FROM crm.loan_schedule(1000, 10, 12, 'balloon')$$, '22023', 'unknown repayment method "balloon"', 'an unknown method');
+SELECT throws_ok($$SELECT * FROM crm.loan_schedule(100.005, 10, 12)$$, '22023', NULL, 'an amount that is not whole cents');
+SELECT throws_like($$SELECT * FROM crm.loan_schedule(1000, -1, 12)$$, 'annual rate must be a percentage from 0 to below 1000, not -1%',
+    'a negative rate, named in the message');
+SELECT throws_ok($$SELECT * FROM crm.loan_schedule(1000, 10, NULL)$$, '22004', NULL, 'a missing term');
+
+SELECT * FROM finish();
+ROLLBACK;
