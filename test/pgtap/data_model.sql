@@ -1,7 +1,7 @@
 -- The CRM data model: tables, constraints and bad input, lead conversion,
 -- the task completion rule, interactions and order numbering.
 BEGIN;
-SELECT plan(65);
+SELECT plan(78);
 
 SELECT tables_are('crm', ARRAY[
     'workflow', 'workflow_state', 'workflow_transition', 'workflow_attachment', 'status_history', 'document_counter',
@@ -164,6 +164,33 @@ SELECT set_eq($$SELECT body FROM crm.project_comments WHERE project_id = 900001$
     'a project shows its tasks'' comments too');
 SELECT throws_ok($$INSERT INTO crm.comment (project_id, task_id, body) VALUES (900001, 900002, 'x')$$, '23514', NULL,
     'a comment belongs to exactly one task, project or article');
+
+-- Remaining constraints, one each ----------------------------------------------------------
+INSERT INTO crm.team (id, name) VALUES (900001, 'Team T');
+INSERT INTO crm.team_member (team_id, member, is_lead) VALUES (900001, 'lead_a', true);
+SELECT throws_ok($$INSERT INTO crm.team_member (team_id, member, is_lead) VALUES (900001, 'lead_b', true)$$, '23505', NULL,
+    'a team has at most one lead');
+SELECT throws_ok($$INSERT INTO crm.project (account_id, name, starts_on, ends_on) VALUES (900001, 'P', '2031-02-01', '2031-01-01')$$,
+    '23514', NULL, 'a project cannot end before it starts');
+SELECT throws_ok($$INSERT INTO crm.project (account_id, name, status) VALUES (900001, 'P', 'paused')$$, '23514', NULL, 'an unknown project status');
+SELECT throws_ok($$INSERT INTO crm.document (title, file_name, content) VALUES ('T', '../etc/passwd', '\x00')$$, '23514', NULL,
+    'a file name with a path');
+INSERT INTO crm.document (id, title, file_name, content) VALUES (900001, 'T', 'a.txt', 'hello');
+SELECT is((SELECT size_bytes FROM crm.document WHERE id = 900001), 5::bigint, 'a document''s size is computed');
+SELECT throws_ok($$INSERT INTO crm.warehouse (code, name) VALUES ('kyiv central', 'x')$$, '23514', NULL, 'a warehouse code is upper-case');
+INSERT INTO crm.credit_product (id, name, annual_rate_pct, collateral) VALUES (900001, 'Test credit', 12.5, 'secured');
+SELECT throws_ok($$INSERT INTO crm.credit_product (name, annual_rate_pct, collateral) VALUES ('Bad', 12, 'pledged')$$, '23514', NULL,
+    'collateral is secured or unsecured');
+SELECT throws_ok($$INSERT INTO crm.credit_application (account_id, product_id, amount, term_months) VALUES (900001, 900001, 0, 12)$$,
+    '23514', NULL, 'a credit of nothing');
+SELECT throws_ok($$INSERT INTO crm.credit_application (account_id, product_id, amount, term_months) VALUES (900001, 900001, 1000, 0)$$,
+    '23514', NULL, 'a term of zero months');
+INSERT INTO crm.credit_application (id, account_id, product_id, amount, term_months) VALUES (900001, 900001, 900001, 50000, 24);
+SELECT is((SELECT status FROM crm.credit_application WHERE id = 900001), 'pending', 'an application starts pending');
+SELECT throws_ok($$UPDATE crm.credit_application SET status = 'finished' WHERE id = 900001$$, 'PC001', NULL,
+    'an application cannot finish before it starts');
+SELECT throws_ok($$INSERT INTO crm.deal (account_id, title, probability) VALUES (900001, 'D', 120)$$, '23514', NULL, 'a probability above 100');
+SELECT throws_ok($$INSERT INTO crm.deal (account_id, title, currency) VALUES (900001, 'D', 'uah')$$, '23514', NULL, 'a currency code in lower case');
 
 SELECT * FROM finish();
 ROLLBACK;
