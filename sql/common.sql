@@ -65,7 +65,7 @@ CREATE FUNCTION crm.next_document_number(kind text, prefix text, on_date date) R
     INSERT INTO crm.document_counter AS c (kind, year, last_value)
     VALUES (kind, extract(year FROM on_date)::int, 1)
     ON CONFLICT (kind, year) DO UPDATE SET last_value = c.last_value + 1
-    RETURNING format('%s-%s-%s', prefix, c.year, lpad(c.last_value::text, 5, '0'));
+    RETURNING format('%s-%s-%s', prefix, c.year, lpad(c.last_value::text, greatest(5, length(c.last_value::text)), '0'));
 $$;
 COMMENT ON FUNCTION crm.next_document_number(text, text, date) IS
     'The next gapless number of a kind of document for the year of on_date, e.g. ORD-2026-00056';

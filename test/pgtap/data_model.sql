@@ -1,7 +1,7 @@
 -- The CRM data model: tables, constraints and bad input, lead conversion,
 -- the task completion rule, interactions and order numbering.
 BEGIN;
-SELECT plan(78);
+SELECT plan(79);
 
 SELECT tables_are('crm', ARRAY[
     'workflow', 'workflow_state', 'workflow_transition', 'workflow_attachment', 'status_history', 'document_counter',
@@ -67,6 +67,9 @@ INSERT INTO crm.sales_order (id, account_id, order_date, number) VALUES (900003,
 INSERT INTO crm.sales_order (id, account_id, order_date) VALUES (900004, 900001, '2031-06-01');
 SELECT is((SELECT number FROM crm.sales_order WHERE id = 900004), 'ORD-2031-00057', 'an imported number moves the counter past it');
 SELECT throws_ok($$INSERT INTO crm.sales_order (account_id, number) VALUES (900001, 'ORDER-7')$$, '23514', NULL, 'a malformed order number');
+INSERT INTO crm.sales_order (account_id, order_date, number) VALUES (900001, '2032-01-01', 'ORD-2032-99999');
+INSERT INTO crm.sales_order (id, account_id, order_date) VALUES (900005, 900001, '2032-01-02');
+SELECT is((SELECT number FROM crm.sales_order WHERE id = 900005), 'ORD-2032-100000', 'numbers grow past five digits');
 SELECT is((SELECT status FROM crm.sales_order WHERE id = 900001), 'draft', 'an order starts as a draft');
 SELECT throws_ok($$UPDATE crm.sales_order SET status = 'shipped' WHERE id = 900001$$, 'PC001', NULL, 'an order cannot jump to shipped');
 
