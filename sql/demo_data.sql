@@ -206,6 +206,16 @@ BEGIN
            (ARRAY['Price request', 'Delivery schedule', 'Technical consultation', 'Invoice question'])[1 + k % 4], NULL
     FROM crm.contact c JOIN demo_account a ON a.id = c.account_id, generate_series(1, 2) k;
 
+    -- Warehouse stock for every pipe, holds for the orders being produced, and shipments.
+    PERFORM crm.receive_stock(p.id, w.id, round((400 + 2000 * random()) * scale)::numeric, 'opening balance')
+    FROM demo_product p CROSS JOIN crm.warehouse w WHERE w.code IN ('KYIV', 'DNIPRO', 'LVIV');
+    PERFORM crm.reserve_order(o.id, interval '14 days')
+    FROM (SELECT o.id FROM demo_order d JOIN crm.sales_order o ON o.id = d.id
+          WHERE o.status IN ('confirmed', 'in_production') ORDER BY o.order_date DESC, o.id LIMIT 20 * scale) o;
+    PERFORM crm.confirm_shipment(crm.plan_shipment(o.id))
+    FROM (SELECT DISTINCT l.order_id AS id FROM crm.reservation r JOIN crm.order_line l ON l.id = r.order_line_id
+          WHERE r.status = 'active' ORDER BY 1 LIMIT 5 * scale) o;
+
     -- The credit side.
     INSERT INTO crm.credit_product (name, annual_rate_pct, collateral, description) VALUES
         ('Equipment leasing', 14.5, 'secured', 'Leasing of production equipment'),

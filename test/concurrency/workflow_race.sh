@@ -24,6 +24,7 @@ BEGIN
     SELECT status INTO current FROM race.po WHERE id = order_id;
     SELECT code INTO next FROM crm.next_states('production_order', current) ORDER BY random() LIMIT 1;
     IF next IS NULL THEN RETURN; END IF;
+    PERFORM pg_sleep(0.001);  -- widens the window between the read and the write
     UPDATE race.po SET status = next WHERE id = order_id;
 EXCEPTION WHEN SQLSTATE 'PC001' THEN
     INSERT INTO race.lost VALUES (order_id, current, next);
