@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# 16 sessions race for little stock: they reserve (half the time under a
+# request key that other sessions retry), release, hold briefly and expire,
+# while a checker samples the counters. Afterwards: the invariants hold, active
+# holds never exceeded stock, and every request key produced one reservation.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+# Its own database: the append-only ledger keeps every trace of a run.
+export PGDATABASE=pgcrm_reservation_race
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"; dropdb --if-exists "$PGDATABASE"' EXIT
+dropdb --if-exists "$PGDATABASE"
+createdb "$PGDATABASE"
+psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+psql -o /dev/null <<'SQL'
+CREATE EXTENSION pgcrm;
+CREATE SCHEMA rr;
+INSERT INTO crm.product (id, sku, name, kind, list_price)
+SELECT 920000 + g, 'RR-' || g, 'Race product ' || g, 'goods', 1 FROM generate_series(1, 3) g;
+INSERT INTO crm.warehouse (id, code, name) VALUES (920001, 'RR-A', 'Race A'), (920002, 'RR-B', 'Race B');
+SELECT crm.receive_stock(920000 + g, w, 40, 'race') FROM generate_series(1, 3) g, unnest(ARRAY[920001, 920002]) w;
+CREATE TABLE rr.keyed (request_key text, reservation_id bigint);
+CREATE TABLE rr.refused (sqlstate text);
+CREATE TABLE rr.overdrawn (product_id bigint, warehouse_id bigint, active numeric, on_hand numeric);
+
+CREATE FUNCTION rr.step(k int) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    id bigint;
+    victim bigint;
+BEGIN
+    CASE k % 4
+    WHEN 0, 1 THEN
+        -- A keyed request: the same key always asks for the same thing, as a retry would.
+        id := crm.reserve(920001 + k % 3, 1 + k % 5, request_key => 'req-' || k);
+        INSERT INTO rr.keyed VALUES ('req-' || k, id);
+    WHEN 2 THEN
+        PERFORM crm.reserve(920001 + k % 3, 1 + k % 7, CASE WHEN k % 8 = 2 THEN 920001 END,
+                            ttl => CASE WHEN k % 3 = 0 THEN interval '20 milliseconds' END);
+    ELSE
+        SELECT r.id INTO victim FROM crm.reservation r
+        WHERE r.status = 'active' AND r.product_id BETWEEN 920001 AND 920003 AND r.request_key IS NULL
+        ORDER BY random() LIMIT 1;
+        IF victim IS NOT NULL THEN PERFORM crm.release(victim); END IF;
+        IF k % 5 = 0 THEN PERFORM crm.expire_reservations(); END IF;
+    END CASE;
+EXCEPTION WHEN SQLSTATE 'PC010' OR SQLSTATE 'PC011' THEN
+    INSERT INTO rr.refused VALUES (SQLSTATE);
+END $$;
+
+-- Sampled while the race runs: active holds never exceed what is on hand.
+CREATE FUNCTION rr.check() RETURNS void LANGUAGE sql AS $$
+    INSERT INTO rr.overdrawn
+    SELECT s.product_id, s.warehouse_id, sum(r.quantity), s.on_hand
+    FROM crm.stock s JOIN crm.reservation r ON r.product_id = s.product_id AND r.warehouse_id = s.warehouse_id AND r.status = 'active'
+    WHERE s.product_id BETWEEN 920001 AND 920003
+    GROUP BY s.product_id, s.warehouse_id, s.on_hand HAVING sum(r.quantity) > s.on_hand;
+$$;
+SQL
+
+printf '\\set k random(1, 600)\nSELECT rr.step(:k);\n' >"$dir/step.sql"
+printf 'SELECT rr.check();\n' >"$dir/check.sql"
+start=$SECONDS
+command pgbench -n -c 16 -j 2 -t 1000 -f "$dir/step.sql@9" -f "$dir/check.sql@1" 2>&1 |
+  grep -E "^number of (transactions actually processed|failed)"
+echo "# ran in $((SECONDS - start)) s"
+
+pass=0 fail=0
+check() {
+  if [ "$(psql -tA -c "$2")" = t ]; then echo "ok - $1"; pass=$((pass + 1)); else echo "not ok - $1"; fail=$((fail + 1)); fi
+}
+check "the race really ran short of stock (some reservations refused)" "SELECT count(*) FILTER (WHERE sqlstate = 'PC010') > 0 FROM rr.refused"
+check "keys were really retried" "SELECT count(*) > count(DISTINCT request_key) FROM rr.keyed"
+check "crm.stock_invariant_violations() returns nothing" "SELECT NOT EXISTS (SELECT FROM crm.stock_invariant_violations())"
+check "active holds never exceeded stock while the race ran" "SELECT NOT EXISTS (SELECT FROM rr.overdrawn)"
+check "every request key produced exactly one reservation" \
+  "SELECT NOT EXISTS (SELECT FROM rr.keyed GROUP BY request_key HAVING count(DISTINCT reservation_id) <> 1)
+     AND NOT EXISTS (SELECT FROM rr.keyed k WHERE (SELECT count(*) FROM crm.reservation r WHERE r.request_key = k.request_key) <> 1)"
+check "every reservation has its ledger row" \
+  "SELECT NOT EXISTS (SELECT FROM crm.reservation r WHERE r.product_id BETWEEN 920001 AND 920003
+     AND NOT EXISTS (SELECT FROM crm.stock_movement m WHERE m.reservation_id = r.id AND m.kind = 'reservation'))"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
