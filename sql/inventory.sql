@@ -48,7 +48,6 @@ CREATE TABLE crm.stock_movement (
     created_by     name NOT NULL DEFAULT current_user,
     created_at     timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX stock_movement_stock_idx ON crm.stock_movement (product_id, warehouse_id);
 COMMENT ON TABLE crm.stock_movement IS 'Append-only ledger: every change of on_hand and reserved, with its cause';
 SELECT crm.register_table('crm.stock_movement');
 
