@@ -401,4 +401,4 @@ CREATE FUNCTION crm.reserve(product bigint, qty numeric, warehouse bigint DEFAUL
                             ttl interval DEFAULT NULL, request_key text DEFAULT NULL) RETURNS bigint
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'pgcrm_reserve';
 COMMENT ON FUNCTION crm.reserve(bigint, numeric, bigint, bigint, interval, text) IS
-    'Reserves qty of a product (in the given warehouse, or the one with the most available); a repeated request_key returns the same reservation';
+    'Reserves qty of a product (in the given warehouse, or the first by id that has it); a repeated request_key returns the same reservation';

@@ -29,7 +29,7 @@ SPIPlanPtr prepare(const char* sql, int nargs, Oid* types) {
 struct Plans {
     SPIPlanPtr lock_key;    // serialises callers that share a request key
     SPIPlanPtr find_key;    // the reservation made under a request key
-    SPIPlanPtr candidates;  // warehouses that have the quantity, most available first
+    SPIPlanPtr candidates;  // warehouses that have the quantity, in lock order
     SPIPlanPtr take;        // conditional reserve on one stock row
     SPIPlanPtr record;      // the reservation and its ledger row, in one statement
     SPIPlanPtr shortfall;   // for the error message: what is available
@@ -46,8 +46,7 @@ const Plans& plans() {
     p.lock_key = prepare("SELECT pg_advisory_xact_lock(hashtextextended($1, 7036545))", 1, text1);
     p.find_key = prepare("SELECT id, product_id, quantity FROM crm.reservation WHERE request_key = $1", 1, text1);
     p.candidates = prepare(
-        "SELECT warehouse_id FROM crm.stock WHERE product_id = $1 AND on_hand - reserved >= $2 "
-        "ORDER BY on_hand - reserved DESC, warehouse_id LIMIT 8",
+        "SELECT warehouse_id FROM crm.stock WHERE product_id = $1 AND on_hand - reserved >= $2 ORDER BY warehouse_id",
         2, id_qty);
     p.take = prepare(
         "UPDATE crm.stock SET reserved = reserved + $3, changed_at = now() "
@@ -155,11 +154,13 @@ Datum pgcrm_reserve(PG_FUNCTION_ARGS) {
         taken = run(p.take, args, nullptr, SPI_OK_UPDATE);
     } else {
         // Candidates are read without locks; the conditional UPDATE re-checks
-        // each after waiting, so a candidate emptied meanwhile is skipped.
+        // each after waiting, so a candidate emptied meanwhile is skipped. A
+        // skipped row stays locked (READ COMMITTED keeps the lock it waited
+        // for), so candidates are tried in the canonical lock order.
         Datum args[2] = {Int64GetDatum(product), qty};
         run(p.candidates, args, nullptr, SPI_OK_SELECT);
-        int64 candidate[8];
         const uint64 n = SPI_processed;
+        int64* candidate = static_cast<int64*>(palloc(sizeof(int64) * (n + 1)));
         for (uint64 i = 0; i < n; ++i) {
             bool isnull;
             candidate[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));

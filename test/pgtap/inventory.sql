@@ -33,7 +33,7 @@ SELECT throws_ok($$SELECT crm.adjust_stock(910001, 910001, 5, NULL)$$, '22004', 
 SELECT ok(crm.reserve(910001, 30, 910002) > 0, 'reserve in a named warehouse');
 SELECT crm.reserve(910001, 10) AS picked \gset
 SELECT is((SELECT warehouse_id FROM crm.reservation WHERE id = :picked), 910001::bigint,
-    'with no warehouse, the one with the most available is used');
+    'with no warehouse, the first warehouse (in lock order) that has the quantity');
 SELECT results_eq($$SELECT on_hand, reserved, available FROM crm.stock_available WHERE product_id = 910001 ORDER BY warehouse_id$$,
     $$VALUES (120::numeric, 10::numeric, 110::numeric), (50, 30, 20)$$, 'stock_available shows on hand, reserved and available');
 SELECT is(pg_temp.error_of($$SELECT crm.reserve(910001, 25, 910002)$$),
