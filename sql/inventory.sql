@@ -335,11 +335,14 @@ END $$;
 COMMENT ON FUNCTION crm.plan_shipment(bigint) IS
     'Turns the order''s active reservations into a planned shipment (they stop expiring); returns the shipment id';
 
-CREATE FUNCTION crm.require_planned(shipment_id bigint) RETURNS void
+-- Ends a planned shipment: shipped (its holds are consumed and the goods leave
+-- on_hand) or cancelled (its holds are released).
+CREATE FUNCTION crm.finish_shipment(shipment_id bigint, ship boolean) RETURNS void
     LANGUAGE plpgsql VOLATILE STRICT SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
     current text;
+    ids bigint[];
 BEGIN
     SELECT status INTO current FROM crm.shipment WHERE id = shipment_id FOR UPDATE;
     IF NOT FOUND THEN
@@ -348,33 +351,23 @@ BEGIN
     IF current <> 'planned' THEN
         RAISE EXCEPTION 'shipment % is %, not planned', shipment_id, current USING ERRCODE = 'PC013';
     END IF;
+    SELECT array_agg(l.reservation_id ORDER BY l.reservation_id) INTO ids FROM crm.shipment_line l WHERE l.shipment_id = shipment_id;
+    IF ship THEN
+        PERFORM crm.close_reservations(ids, 'consumed', 'shipment', true, shipment_id);
+        UPDATE crm.shipment SET status = 'shipped', shipped_at = now() WHERE id = shipment_id;
+    ELSE
+        PERFORM crm.close_reservations(ids, 'released', 'release', false, shipment_id);
+        UPDATE crm.shipment SET status = 'cancelled' WHERE id = shipment_id;
+    END IF;
 END $$;
 
 CREATE FUNCTION crm.confirm_shipment(shipment_id bigint) RETURNS void
-    LANGUAGE plpgsql VOLATILE STRICT SET search_path = pg_catalog, pg_temp AS $$
-#variable_conflict use_variable
-DECLARE
-    ids bigint[];
-BEGIN
-    PERFORM crm.require_planned(shipment_id);
-    SELECT array_agg(reservation_id ORDER BY reservation_id) INTO ids FROM crm.shipment_line l WHERE l.shipment_id = confirm_shipment.shipment_id;
-    PERFORM crm.close_reservations(ids, 'consumed', 'shipment', true, shipment_id);
-    UPDATE crm.shipment SET status = 'shipped', shipped_at = now() WHERE id = shipment_id;
-END $$;
+    LANGUAGE sql VOLATILE STRICT RETURN crm.finish_shipment(shipment_id, true);
 COMMENT ON FUNCTION crm.confirm_shipment(bigint) IS
     'Ships a planned shipment: its reservations are consumed, on_hand and reserved fall, shipped_at is stamped';
 
 CREATE FUNCTION crm.cancel_shipment(shipment_id bigint) RETURNS void
-    LANGUAGE plpgsql VOLATILE STRICT SET search_path = pg_catalog, pg_temp AS $$
-#variable_conflict use_variable
-DECLARE
-    ids bigint[];
-BEGIN
-    PERFORM crm.require_planned(shipment_id);
-    SELECT array_agg(reservation_id ORDER BY reservation_id) INTO ids FROM crm.shipment_line l WHERE l.shipment_id = cancel_shipment.shipment_id;
-    PERFORM crm.close_reservations(ids, 'released', 'release', false, shipment_id);
-    UPDATE crm.shipment SET status = 'cancelled' WHERE id = shipment_id;
-END $$;
+    LANGUAGE sql VOLATILE STRICT RETURN crm.finish_shipment(shipment_id, false);
 COMMENT ON FUNCTION crm.cancel_shipment(bigint) IS 'Cancels a planned shipment and gives its reserved quantity back';
 
 CREATE FUNCTION crm.stock_invariant_violations()
