@@ -2,7 +2,6 @@
 
 -- Attachments made by the install script are recreated by CREATE EXTENSION;
 -- pg_dump keeps the ones users make.
-ALTER TABLE crm.workflow_attachment ADD COLUMN builtin boolean NOT NULL DEFAULT false;
 UPDATE crm.workflow_attachment SET builtin = true;
 SELECT pg_catalog.pg_extension_config_dump('crm.workflow_attachment', 'WHERE NOT builtin');
 

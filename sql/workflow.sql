@@ -41,6 +41,7 @@ CREATE TABLE crm.workflow_attachment (
     status_column  name NOT NULL,
     workflow       text NOT NULL REFERENCES crm.workflow,
     record_history boolean NOT NULL,
+    builtin        boolean NOT NULL DEFAULT false,
     attached_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (table_name, status_column)
 );

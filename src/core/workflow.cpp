@@ -110,4 +110,8 @@ const Workflow* Rules::find(std::string_view code) const noexcept {
     return it == workflows_.end() ? nullptr : &it->second;
 }
 
+Workflow* Rules::find(std::string_view code) noexcept {
+    return const_cast<Workflow*>(static_cast<const Rules&>(*this).find(code));
+}
+
 }  // namespace pgcrm::workflow

@@ -76,6 +76,7 @@ class Rules {
 public:
     Workflow& add(std::string code);
     const Workflow* find(std::string_view code) const noexcept;
+    Workflow* find(std::string_view code) noexcept;
 
 private:
     std::map<std::string, Workflow, std::less<>> workflows_;

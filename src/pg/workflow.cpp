@@ -126,8 +126,7 @@ std::unique_ptr<wf::Rules> build_rules(const RuleRows& rows) {
     }
     for (uint64 i = 0; i < rows.ntransitions; ++i) {
         // Transitions reference states by foreign key, so the workflow exists.
-        auto* workflow = const_cast<wf::Workflow*>(built->find(rows.tr_workflow[i]));
-        workflow->add_transition(rows.tr_from[i], rows.tr_to[i], rows.tr_role[i] ? rows.tr_role[i] : "");
+        built->find(rows.tr_workflow[i])->add_transition(rows.tr_from[i], rows.tr_to[i], rows.tr_role[i] ? rows.tr_role[i] : "");
     }
     return built;
 }
