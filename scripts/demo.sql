@@ -91,3 +91,38 @@ FROM crm.reservation;
 \echo '=== Credit: an annuity schedule for 500,000 UAH at 14.5% over 24 months (first and last rows) ==='
 SELECT * FROM crm.loan_schedule(500000, 14.5, 24, 'annuity', (date_trunc('month', current_date) + interval '1 month')::date + 14)
 WHERE period IN (1, 2, 3, 23, 24);
+
+\echo
+\echo '=== Segmentation: K-means over each customer''s recency, frequency, value and complaints ==='
+CREATE TEMP TABLE customer_features AS
+WITH orders AS (
+    SELECT s.account_id, count(*) AS orders, max(s.order_date) AS last_order, sum(s.total) AS value,
+           (max(s.order_date) - min(s.order_date) + 30) / 365.25 AS years
+    FROM crm.order_summary s WHERE s.status <> 'cancelled' GROUP BY s.account_id
+), horizon AS (SELECT max(order_date) AS today FROM crm.sales_order)
+SELECT o.account_id,
+       ARRAY[(h.today - o.last_order)::float8,                      -- recency, days
+             o.orders / o.years::float8,                             -- orders per year
+             ln(1 + o.value)::float8,                                -- value, log scale (money is skewed)
+             (SELECT count(*) FROM crm.complaint c WHERE c.account_id = o.account_id
+                AND c.opened_at > h.today - 365)::float8] AS features  -- complaints in the last year
+FROM orders o, horizon h;
+\echo 'Choosing k: the within-segment sum of squares (of z-scores) falls with k; the knee is suggested;'
+\echo 'the silhouettes (-1..1) say how distinct the segments are.'
+CREATE TEMP TABLE elbow AS SELECT * FROM crm.kmeans_elbow('SELECT features FROM customer_features', 2, 8);
+SELECT k, round(inertia::numeric) AS inertia, round(silhouette::numeric, 3) AS silhouette,
+       round(simplified_silhouette::numeric, 3) AS simplified, CASE WHEN suggested THEN '<- knee' ELSE '' END AS " "
+FROM elbow ORDER BY k;
+SELECT coalesce((SELECT k FROM elbow WHERE suggested), 4) AS k \gset
+CREATE TEMP TABLE segmentation AS SELECT crm.kmeans('SELECT features FROM customer_features', :k) AS m;
+\echo :k 'segments, centroids in the features'' own units:'
+SELECT i AS segment, (m).sizes[i] AS customers, round((m).centroids[i][1]) AS recency_days,
+       round((m).centroids[i][2]::numeric, 1) AS orders_per_year, round(exp((m).centroids[i][3]) - 1) AS typical_value_uah,
+       round((m).centroids[i][4]::numeric, 2) AS complaints_per_year
+FROM segmentation, generate_series(1, (m).k) i ORDER BY i;
+SELECT (m).iterations, (m).converged, round((m).inertia::numeric) AS inertia,
+       round(crm.silhouette('SELECT features FROM customer_features', m)::numeric, 3) AS silhouette
+FROM segmentation;
+\echo 'Labelling every customer (crm.kmeans_assign parses the model once per query):'
+SELECT crm.kmeans_assign(features, (SELECT m FROM segmentation)) AS segment, count(*) AS customers
+FROM customer_features GROUP BY 1 ORDER BY 1;

@@ -14,6 +14,8 @@ inline constexpr const char* numeric_value_out_of_range = "22003";
 inline constexpr const char* program_limit_exceeded = "54000";
 inline constexpr const char* object_not_in_prerequisite_state = "55000";
 inline constexpr const char* internal_error = "XX000";
+// pgcrm's own: the data cannot support the requested model (see docs/errors.md).
+inline constexpr const char* insufficient_data = "PC020";
 }  // namespace sqlstate
 
 class Error : public std::runtime_error {

@@ -1,6 +1,7 @@
 // Loaded once per backend: installs the hooks the rest of the glue relies on.
 #include "core/interrupt.hpp"
 #include "guard.hpp"
+#include "training.hpp"
 #include "workflow.hpp"
 
 extern "C" {
@@ -10,5 +11,6 @@ void _PG_init(void);
 void _PG_init(void) {
     pgcrm::set_interrupt_hook(pgcrm::pg::throw_if_interrupted);
     pgcrm::pg::register_workflow_cache();
+    pgcrm::pg::define_training_settings();
 }
 }

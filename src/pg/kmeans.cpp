@@ -1,0 +1,464 @@
+// K-means in SQL: crm.kmeans over a query, the crm.kmeans_agg aggregate,
+// crm.kmeans_assign, crm.silhouette and crm.kmeans_elbow. Rows are collected
+// by training.cpp; the algorithm is core/kmeans.
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "core/kmeans.hpp"
+#include "guard.hpp"
+#include "training.hpp"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/tuplestore.h"
+}
+
+namespace km = pgcrm::kmeans;
+using pgcrm::pg::guard;
+using pgcrm::pg::pg_call;
+using pgcrm::pg::TrainingSet;
+
+#define ERRCODE_PGCRM_INSUFFICIENT_DATA MAKE_SQLSTATE('P', 'C', '0', '2', '0')
+
+namespace {
+
+// A model in palloc'd memory: what crm.kmeans_model holds.
+struct ModelData {
+    int k, d;
+    int64 n;
+    double* centroids;  // k × d, original units
+    int64* sizes;
+    double inertia, objective;
+    int iterations;
+    bool converged;
+    double* mean;  // d, or NULL when not standardised
+    double* scale;
+};
+
+template <typename T>
+T* palloc_copy(const std::vector<T>& v) {
+    T* out = pg_call([&] { return static_cast<T*>(palloc(sizeof(T) * (v.empty() ? 1 : v.size()))); });
+    std::memcpy(out, v.data(), sizeof(T) * v.size());
+    return out;
+}
+
+void require(FunctionCallInfo fcinfo, int argno, const char* name) {
+    if (PG_ARGISNULL(argno))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", name)));
+}
+
+// Options from arguments k, n_init, max_iter, tol, seed at `first`…
+km::Options options_from(FunctionCallInfo fcinfo, int first) {
+    static const char* names[] = {"k", "n_init", "max_iter", "tol", "seed"};
+    for (int i = 0; i < 5; ++i) require(fcinfo, first + i, names[i]);
+    km::Options o;
+    o.k = PG_GETARG_INT32(first);
+    o.n_init = PG_GETARG_INT32(first + 1);
+    o.max_iter = PG_GETARG_INT32(first + 2);
+    o.tol = PG_GETARG_FLOAT8(first + 3);
+    o.seed = static_cast<uint64>(static_cast<int64>(PG_GETARG_INT32(first + 4)));
+    return o;
+}
+
+TrainingSet* new_training_set(bool weighted) {
+    const MemoryContext context =
+        AllocSetContextCreate(CurrentMemoryContext, "pgcrm training data", ALLOCSET_DEFAULT_SIZES);
+    return pgcrm::pg::training_create(context, weighted, km::working_bytes_per_point);
+}
+
+void require_rows(const TrainingSet* set) {
+    if (set->n == 0)
+        ereport(ERROR, (errcode(ERRCODE_PGCRM_INSUFFICIENT_DATA), errmsg("the source query returned no rows")));
+}
+
+km::Dataset dataset(TrainingSet* set) { return {set->x, set->n, set->d, set->w}; }
+
+ModelData train(TrainingSet* set, const km::Options& options, bool standardize) {
+    return guard([&] {
+        km::Dataset data = dataset(set);
+        const km::Scaling scaling = standardize ? km::standardize(data) : km::Scaling{};
+        const km::Model m = km::fit(data, scaling, options);
+        ModelData out{m.k, m.d, set->n, palloc_copy(m.centroids), palloc_copy(m.sizes), m.inertia,
+                      m.objective, m.iterations, m.converged, nullptr, nullptr};
+        if (!scaling.identity()) {
+            out.mean = palloc_copy(scaling.mean);
+            out.scale = palloc_copy(scaling.scale);
+        }
+        return out;
+    });
+}
+
+Datum float8_array(const double* v, int ndim, int* dims) {
+    const int count = ndim == 1 ? dims[0] : dims[0] * dims[1];
+    Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * count));
+    for (int i = 0; i < count; ++i) elems[i] = Float8GetDatum(v[i]);
+    int lbs[2] = {1, 1};
+    return PointerGetDatum(
+        construct_md_array(elems, nullptr, ndim, dims, lbs, FLOAT8OID, sizeof(double), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+Datum model_datum(FunctionCallInfo fcinfo, const ModelData& m) {
+    TupleDesc desc;
+    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+        elog(ERROR, "pgcrm: a function returning crm.kmeans_model was declared with another type");
+    desc = BlessTupleDesc(desc);
+    Datum* sizes = static_cast<Datum*>(palloc(sizeof(Datum) * m.k));
+    for (int j = 0; j < m.k; ++j) sizes[j] = Int64GetDatum(m.sizes[j]);
+    int grid[2] = {m.k, m.d}, row[1] = {m.d};
+    Datum values[10] = {
+        Int32GetDatum(m.k),
+        Int64GetDatum(m.n),
+        float8_array(m.centroids, 2, grid),
+        PointerGetDatum(construct_array(sizes, m.k, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)),
+        Float8GetDatum(m.inertia),
+        Float8GetDatum(m.objective),
+        Int32GetDatum(m.iterations),
+        BoolGetDatum(m.converged),
+        m.mean ? float8_array(m.mean, 1, row) : Datum(0),
+        m.scale ? float8_array(m.scale, 1, row) : Datum(0),
+    };
+    bool nulls[10] = {false, false, false, false, false, false, false, false, m.mean == nullptr, m.scale == nullptr};
+    return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+}
+
+[[noreturn]] void bad_model(const char* why) {
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("not a valid crm.kmeans_model: %s", why),
+                    errhint("Pass a model made by crm.kmeans or crm.kmeans_agg.")));
+}
+
+// A float8 array field of the model with the expected shape, as a C array.
+const double* model_array(HeapTupleHeader model, const char* field, int ndim, int* dims, bool* isnull) {
+    const Datum value = GetAttributeByName(model, field, isnull);
+    if (*isnull) return nullptr;
+    ArrayType* array = DatumGetArrayTypeP(value);
+    if (ARR_ELEMTYPE(array) != FLOAT8OID || ARR_NDIM(array) != ndim || ARR_HASNULL(array)) bad_model(field);
+    for (int i = 0; i < ndim; ++i) dims[i] = ARR_DIMS(array)[i];
+    const double* v = reinterpret_cast<const double*>(ARR_DATA_PTR(array));
+    const int count = ndim == 1 ? dims[0] : dims[0] * dims[1];
+    for (int i = 0; i < count; ++i)
+        if (!std::isfinite(v[i])) bad_model(field);
+    return v;
+}
+
+// What assignment needs: centroids in the fit space and the map into it.
+struct Classifier {
+    int k, d;
+    double* centroids;
+    double* mean;   // NULL for the identity
+    double* scale;
+    double* scratch;
+};
+
+Classifier classifier_of(HeapTupleHeader model, MemoryContext context) {
+    int grid[2], mean_dims[1], scale_dims[1];
+    bool no_centroids, no_mean, no_scale;
+    const double* centroids = model_array(model, "centroids", 2, grid, &no_centroids);
+    const double* mean = model_array(model, "feature_mean", 1, mean_dims, &no_mean);
+    const double* scale = model_array(model, "feature_scale", 1, scale_dims, &no_scale);
+    if (no_centroids || grid[0] < 1 || grid[1] < 1) bad_model("no centroids");
+    if (no_mean != no_scale) bad_model("feature_mean and feature_scale must both be set or both be NULL");
+    if (!no_mean && (mean_dims[0] != grid[1] || scale_dims[0] != grid[1]))
+        bad_model("feature_mean and feature_scale must have one value per feature");
+    Classifier c{grid[0], grid[1], nullptr, nullptr, nullptr, nullptr};
+    const Size row_bytes = sizeof(double) * c.d;
+    c.centroids = static_cast<double*>(MemoryContextAlloc(context, row_bytes * c.k));
+    std::memcpy(c.centroids, centroids, row_bytes * c.k);
+    c.scratch = static_cast<double*>(MemoryContextAlloc(context, row_bytes));
+    if (no_mean) return c;
+    for (int f = 0; f < c.d; ++f)
+        if (!(scale[f] > 0)) bad_model("feature_scale must be positive");
+    c.mean = static_cast<double*>(MemoryContextAlloc(context, row_bytes));
+    c.scale = static_cast<double*>(MemoryContextAlloc(context, row_bytes));
+    std::memcpy(c.mean, mean, row_bytes);
+    std::memcpy(c.scale, scale, row_bytes);
+    for (int j = 0; j < c.k; ++j)
+        for (int f = 0; f < c.d; ++f) c.centroids[j * c.d + f] = (c.centroids[j * c.d + f] - mean[f]) / scale[f];
+    return c;
+}
+
+// The features of one row to classify, checked like a training row.
+const double* point_of(Datum value, int d) {
+    ArrayType* array = DatumGetArrayTypeP(value);
+    if (ARR_ELEMTYPE(array) != FLOAT8OID || ARR_NDIM(array) != 1 || ARR_DIMS(array)[0] != d)
+        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                        errmsg("the features have %d values, the model has %d",
+                               ARR_NDIM(array) == 1 ? ARR_DIMS(array)[0] : 0, d)));
+    if (ARR_HASNULL(array))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("the features contain a NULL")));
+    const double* x = reinterpret_cast<const double*>(ARR_DATA_PTR(array));
+    for (int f = 0; f < d; ++f)
+        if (!std::isfinite(x[f]))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("feature %d is %s", f + 1, std::isnan(x[f]) ? "NaN" : "infinite")));
+    return x;
+}
+
+// crm.kmeans_assign caches the parsed model per call site; the model's bytes
+// are compared on every row, so a different model in the next row is seen.
+struct AssignCache {
+    Size size;
+    char* bytes;
+    Classifier classifier;
+};
+
+// The aggregate's state: the rows so far and the options of the group.
+struct KMeansState {
+    TrainingSet* set;
+    km::Options options;
+    bool standardize;
+};
+
+struct SerialHeader {
+    int32 k, n_init, max_iter, d;
+    uint64 seed;
+    double tol;
+    int64 n;
+    bool standardize;
+};
+
+bool same_options(const KMeansState* s, const km::Options& o, bool standardize) {
+    return s->options.k == o.k && s->options.n_init == o.n_init && s->options.max_iter == o.max_iter &&
+           s->options.seed == o.seed && std::memcmp(&s->options.tol, &o.tol, sizeof o.tol) == 0 &&
+           s->standardize == standardize;
+}
+
+KMeansState* new_state(MemoryContext context, const km::Options& options, bool standardize) {
+    auto* s = static_cast<KMeansState*>(MemoryContextAllocZero(context, sizeof(KMeansState)));
+    s->set = pgcrm::pg::training_create(context, false, km::working_bytes_per_point);
+    s->options = options;
+    s->standardize = standardize;
+    return s;
+}
+
+void require_same_options(const KMeansState* s, const km::Options& o, bool standardize) {
+    if (!same_options(s, o, standardize))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("k-means options differ between rows of one group"),
+                        errhint("Pass k and the other options as constants.")));
+}
+
+MemoryContext aggregate_context(FunctionCallInfo fcinfo) {
+    MemoryContext context;
+    if (!AggCheckCallContext(fcinfo, &context)) elog(ERROR, "pgcrm: k-means aggregate support called outside an aggregate");
+    return context;
+}
+
+}  // namespace
+
+extern "C" {
+PG_FUNCTION_INFO_V1(pgcrm_kmeans);
+PG_FUNCTION_INFO_V1(pgcrm_kmeans_assign);
+PG_FUNCTION_INFO_V1(pgcrm_silhouette);
+PG_FUNCTION_INFO_V1(pgcrm_kmeans_elbow);
+PG_FUNCTION_INFO_V1(pgcrm_kmeans_agg_step);
+PG_FUNCTION_INFO_V1(pgcrm_kmeans_agg_combine);
+PG_FUNCTION_INFO_V1(pgcrm_kmeans_agg_serialize);
+PG_FUNCTION_INFO_V1(pgcrm_kmeans_agg_deserialize);
+PG_FUNCTION_INFO_V1(pgcrm_kmeans_agg_final);
+Datum pgcrm_kmeans(PG_FUNCTION_ARGS);
+Datum pgcrm_kmeans_assign(PG_FUNCTION_ARGS);
+Datum pgcrm_silhouette(PG_FUNCTION_ARGS);
+Datum pgcrm_kmeans_elbow(PG_FUNCTION_ARGS);
+Datum pgcrm_kmeans_agg_step(PG_FUNCTION_ARGS);
+Datum pgcrm_kmeans_agg_combine(PG_FUNCTION_ARGS);
+Datum pgcrm_kmeans_agg_serialize(PG_FUNCTION_ARGS);
+Datum pgcrm_kmeans_agg_deserialize(PG_FUNCTION_ARGS);
+Datum pgcrm_kmeans_agg_final(PG_FUNCTION_ARGS);
+}
+
+// crm.kmeans(source, k, n_init, max_iter, tol, seed, standardize, weight)
+Datum pgcrm_kmeans(PG_FUNCTION_ARGS) {
+    require(fcinfo, 0, "source");
+    require(fcinfo, 6, "standardize");
+    const km::Options options = options_from(fcinfo, 1);
+    guard([&] { km::validate(options); });
+    const char* source = text_to_cstring(PG_GETARG_TEXT_PP(0));
+    const char* weight = PG_ARGISNULL(7) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(7));
+
+    TrainingSet* set = new_training_set(weight != nullptr);
+    pgcrm::pg::training_read_query(set, source, weight);
+    require_rows(set);
+    const ModelData model = train(set, options, PG_GETARG_BOOL(6));
+    MemoryContextDelete(set->context);
+    PG_RETURN_DATUM(model_datum(fcinfo, model));
+}
+
+// crm.kmeans_assign(features, model): the 1-based segment of a point.
+Datum pgcrm_kmeans_assign(PG_FUNCTION_ARGS) {
+    const Datum raw = PG_GETARG_DATUM(1);
+    struct varlena* model = PG_DETOAST_DATUM(raw);
+    const Size size = VARSIZE(model);
+    auto* cache = static_cast<AssignCache*>(fcinfo->flinfo->fn_extra);
+    if (!cache || cache->size != size || std::memcmp(cache->bytes, model, size) != 0) {
+        const MemoryContext context = fcinfo->flinfo->fn_mcxt;
+        if (!cache) cache = static_cast<AssignCache*>(MemoryContextAllocZero(context, sizeof(AssignCache)));
+        cache->classifier = classifier_of(reinterpret_cast<HeapTupleHeader>(model), context);
+        cache->bytes = static_cast<char*>(MemoryContextAlloc(context, size));
+        std::memcpy(cache->bytes, model, size);
+        cache->size = size;
+        fcinfo->flinfo->fn_extra = cache;
+    }
+    const Classifier& c = cache->classifier;
+    const double* x = point_of(PG_GETARG_DATUM(0), c.d);
+    PG_RETURN_INT32(km::classify(x, c.centroids, c.k, c.d, c.mean, c.scale, c.scratch) + 1);
+}
+
+// crm.silhouette(source, model, sample_size): in the model's fit space.
+Datum pgcrm_silhouette(PG_FUNCTION_ARGS) {
+    require(fcinfo, 0, "source");
+    require(fcinfo, 1, "model");
+    const int64 sample = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2);
+    if (!PG_ARGISNULL(2) && sample < 2)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("sample_size must be at least 2, not %lld", static_cast<long long>(sample))));
+    const Classifier c = classifier_of(PG_GETARG_HEAPTUPLEHEADER(1), CurrentMemoryContext);
+    TrainingSet* set = new_training_set(false);
+    pgcrm::pg::training_read_query(set, text_to_cstring(PG_GETARG_TEXT_PP(0)), nullptr);
+    require_rows(set);
+    if (set->d != c.d)
+        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                        errmsg("the source has %d features, the model has %d", set->d, c.d)));
+    const double value = guard([&] {
+        km::Dataset data = dataset(set);
+        if (c.mean) {
+            km::Scaling scaling;
+            scaling.mean.assign(c.mean, c.mean + c.d);
+            scaling.scale.assign(c.scale, c.scale + c.d);
+            km::apply(scaling, data);
+        }
+        return km::silhouette(data, km::assign(data, c.centroids, c.k), c.k, sample);
+    });
+    MemoryContextDelete(set->context);
+    if (std::isnan(value)) PG_RETURN_NULL();
+    PG_RETURN_FLOAT8(value);
+}
+
+// crm.kmeans_elbow(source, k_min, k_max, n_init, max_iter, tol, seed, standardize, sample_size)
+Datum pgcrm_kmeans_elbow(PG_FUNCTION_ARGS) {
+    require(fcinfo, 0, "source");
+    require(fcinfo, 1, "k_min");
+    require(fcinfo, 2, "k_max");
+    require(fcinfo, 7, "standardize");
+    km::Options options = options_from(fcinfo, 2);  // k_max stands in for k
+    const int k_min = PG_GETARG_INT32(1), k_max = PG_GETARG_INT32(2);
+    const int64 sample = PG_ARGISNULL(8) ? 0 : PG_GETARG_INT32(8);
+    if (!PG_ARGISNULL(8) && sample < 2)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("sample_size must be at least 2, not %lld", static_cast<long long>(sample))));
+    guard([&] {
+        km::validate_range(k_min, k_max);
+        km::validate(options);
+    });
+    TrainingSet* set = new_training_set(false);
+    pgcrm::pg::training_read_query(set, text_to_cstring(PG_GETARG_TEXT_PP(0)), nullptr);
+    require_rows(set);
+    const bool standardize = PG_GETARG_BOOL(7);
+    size_t count = 0;
+    const km::ElbowPoint* curve = guard([&] {
+        km::Dataset data = dataset(set);
+        if (standardize) km::standardize(data);
+        const auto points = km::elbow(data, k_min, k_max, options, sample);
+        count = points.size();
+        return palloc_copy(points);
+    });
+    MemoryContextDelete(set->context);
+
+    InitMaterializedSRF(fcinfo, 0);
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    for (size_t i = 0; i < count; ++i) {
+        const km::ElbowPoint& p = curve[i];
+        Datum values[5] = {Int32GetDatum(p.k), Float8GetDatum(p.inertia), Float8GetDatum(p.silhouette),
+                           Float8GetDatum(p.simplified_silhouette), BoolGetDatum(p.suggested)};
+        bool nulls[5] = {false, false, std::isnan(p.silhouette), std::isnan(p.simplified_silhouette), false};
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    return static_cast<Datum>(0);
+}
+
+// Aggregate step: (state, features, k [, n_init, max_iter, tol, seed, standardize]).
+Datum pgcrm_kmeans_agg_step(PG_FUNCTION_ARGS) {
+    const MemoryContext context = aggregate_context(fcinfo);
+    km::Options options;
+    bool standardize = true;
+    if (PG_NARGS() > 3) {
+        options = options_from(fcinfo, 2);
+        require(fcinfo, 7, "standardize");
+        standardize = PG_GETARG_BOOL(7);
+    } else {
+        require(fcinfo, 2, "k");
+        options.k = PG_GETARG_INT32(2);
+    }
+    KMeansState* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<KMeansState*>(PG_GETARG_POINTER(0));
+    if (!state) {
+        guard([&] { km::validate(options); });
+        state = new_state(context, options, standardize);
+    } else {
+        require_same_options(state, options, standardize);
+    }
+    pgcrm::pg::training_add(state->set, PG_GETARG_DATUM(1), PG_ARGISNULL(1), 1.0);
+    PG_RETURN_POINTER(state);
+}
+
+Datum pgcrm_kmeans_agg_combine(PG_FUNCTION_ARGS) {
+    const MemoryContext context = aggregate_context(fcinfo);
+    KMeansState* into = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<KMeansState*>(PG_GETARG_POINTER(0));
+    const KMeansState* from = PG_ARGISNULL(1) ? nullptr : reinterpret_cast<KMeansState*>(PG_GETARG_POINTER(1));
+    if (!from) PG_RETURN_POINTER(into);
+    if (!into)
+        into = new_state(context, from->options, from->standardize);
+    else
+        require_same_options(into, from->options, from->standardize);
+    pgcrm::pg::training_append(into->set, from->set);
+    PG_RETURN_POINTER(into);
+}
+
+Datum pgcrm_kmeans_agg_serialize(PG_FUNCTION_ARGS) {
+    const KMeansState* s = reinterpret_cast<KMeansState*>(PG_GETARG_POINTER(0));
+    const TrainingSet* set = s->set;
+    const Size data_bytes = sizeof(double) * set->n * set->d;
+    if (data_bytes + sizeof(SerialHeader) > MaxAllocSize - VARHDRSZ)
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("a partial k-means state of %lld rows is too large to pass between workers",
+                               static_cast<long long>(set->n)),
+                        errhint("Use crm.kmeans, or SET max_parallel_workers_per_gather = 0.")));
+    bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + sizeof(SerialHeader) + data_bytes));
+    SET_VARSIZE(out, VARHDRSZ + sizeof(SerialHeader) + data_bytes);
+    const SerialHeader header{s->options.k,        s->options.n_init, s->options.max_iter, set->d,
+                              s->options.seed,     s->options.tol,    set->n,              s->standardize};
+    std::memcpy(VARDATA(out), &header, sizeof header);
+    if (data_bytes) std::memcpy(VARDATA(out) + sizeof header, set->x, data_bytes);
+    PG_RETURN_BYTEA_P(out);
+}
+
+Datum pgcrm_kmeans_agg_deserialize(PG_FUNCTION_ARGS) {
+    const bytea* in = PG_GETARG_BYTEA_PP(0);
+    SerialHeader header;
+    if (VARSIZE_ANY_EXHDR(in) < sizeof header) elog(ERROR, "pgcrm: truncated k-means state");
+    std::memcpy(&header, VARDATA_ANY(in), sizeof header);
+    km::Options options;
+    options.k = header.k;
+    options.n_init = header.n_init;
+    options.max_iter = header.max_iter;
+    options.seed = header.seed;
+    options.tol = header.tol;
+    KMeansState* s = new_state(CurrentMemoryContext, options, header.standardize);
+    TrainingSet rows{CurrentMemoryContext, header.d, header.n, header.n, 0, false,
+                     reinterpret_cast<double*>(const_cast<char*>(VARDATA_ANY(in) + sizeof header)), nullptr};
+    if (VARSIZE_ANY_EXHDR(in) != sizeof header + sizeof(double) * header.n * header.d)
+        elog(ERROR, "pgcrm: malformed k-means state");
+    pgcrm::pg::training_append(s->set, &rows);
+    PG_RETURN_POINTER(s);
+}
+
+Datum pgcrm_kmeans_agg_final(PG_FUNCTION_ARGS) {
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    KMeansState* s = reinterpret_cast<KMeansState*>(PG_GETARG_POINTER(0));
+    const ModelData model = train(s->set, s->options, s->standardize);
+    PG_RETURN_DATUM(model_datum(fcinfo, model));
+}
