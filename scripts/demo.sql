@@ -126,3 +126,62 @@ FROM segmentation;
 \echo 'Labelling every customer (crm.kmeans_assign parses the model once per query):'
 SELECT crm.kmeans_assign(features, (SELECT m FROM segmentation)) AS segment, count(*) AS customers
 FROM customer_features GROUP BY 1 ORDER BY 1;
+
+\echo
+\echo '=== Statistics: what drives demand, who is likely to leave, did a campaign work ==='
+\echo 'Ordered metres per line against price, delivery time and the client''s industry (OLS, as R''s lm):'
+SELECT array_agg(DISTINCT industry ORDER BY industry) AS industries FROM crm.account WHERE industry IS NOT NULL \gset
+CREATE TEMP TABLE demand AS
+SELECT crm.linreg(l.quantity::float8,
+                  ARRAY[l.unit_price::float8, coalesce(o.delivery_date - o.order_date, 0)::float8]
+                  || crm.one_hot(a.industry, :'industries')) AS m
+FROM crm.order_line l JOIN crm.sales_order o ON o.id = l.order_id JOIN crm.account a ON a.id = o.account_id
+WHERE a.industry IS NOT NULL AND o.status <> 'cancelled';
+SELECT term, round(b::numeric, 3) AS coefficient, round(se::numeric, 3) AS std_error, round(t::numeric, 2) AS t,
+       CASE WHEN p < 0.001 THEN '< 0.001' ELSE round(p::numeric, 3)::text END AS p_value
+FROM demand, unnest((m).coefficients, (m).std_errors, (m).t_values, (m).p_values,
+                    ARRAY['(intercept)', 'unit price', 'delivery days']
+                    || ARRAY(SELECT 'industry: ' || i FROM unnest((:'industries')::text[]) WITH ORDINALITY u(i, n) WHERE n > 1)
+             ) WITH ORDINALITY u(b, se, t, p, term, n)
+ORDER BY n;
+SELECT (m).n AS lines, round((m).r_squared::numeric, 4) AS r_squared, round((m).f_statistic::numeric, 1) AS f,
+       (m).f_p_value < 0.001 AS "F significant at 0.1%" FROM demand;
+
+\echo 'Churn risk: logistic regression of "no order in the last 180 days" on behaviour before that, then scoring today:'
+CREATE TEMP TABLE churn_history AS
+WITH cut AS (SELECT max(order_date) - 180 AS day FROM crm.sales_order)
+SELECT o.account_id,
+       bool_and(o.order_date <= cut.day) AS churned,
+       ARRAY[cut.day - max(o.order_date) FILTER (WHERE o.order_date <= cut.day),
+             ln(count(*) FILTER (WHERE o.order_date <= cut.day)),
+             (SELECT count(*) FROM crm.complaint c WHERE c.account_id = o.account_id AND c.opened_at::date <= cut.day)]::float8[] AS x
+FROM crm.sales_order o, cut WHERE o.status <> 'cancelled'
+GROUP BY o.account_id, cut.day HAVING count(*) FILTER (WHERE o.order_date <= cut.day) > 0;
+CREATE TEMP TABLE churn_model AS SELECT crm.logreg(churned, x) AS m FROM churn_history;
+SELECT term, round(b::numeric, 4) AS coefficient, round(z::numeric, 2) AS z,
+       CASE WHEN p < 0.001 THEN '< 0.001' ELSE round(p::numeric, 3)::text END AS p_value
+FROM churn_model, unnest((m).coefficients, (m).z_values, (m).p_values,
+                         '{(intercept),days since last order,ln(orders so far),complaints so far}'::text[]) WITH ORDINALITY u(b, z, p, term, n)
+ORDER BY n;
+SELECT (m).n AS clients, (m).iterations, (m).converged, (m).separation, round((m).aic::numeric, 1) AS aic FROM churn_model;
+\echo 'The ten clients most at risk now:'
+WITH today AS (SELECT max(order_date) AS day FROM crm.sales_order)
+SELECT a.name, a.region, round(crm.logreg_predict((SELECT m FROM churn_model),
+           ARRAY[today.day - max(o.order_date), ln(count(*)),
+                 (SELECT count(*) FROM crm.complaint c WHERE c.account_id = a.id)]::float8[])::numeric, 3) AS churn_risk
+FROM crm.account a JOIN crm.sales_order o ON o.account_id = a.id AND o.status <> 'cancelled', today
+GROUP BY a.id, today.day ORDER BY churn_risk DESC, a.name LIMIT 10;
+
+\echo 'A/A check of the A/B tools: clients split in two by a hash of their id, so no real difference exists'
+\echo '(expect p > 0.05 in 19 checks out of 20). Average order value per client, Welch''s t-test:'
+SELECT round((t).mean_treatment::numeric) AS avg_order_b, round((t).mean_control::numeric) AS avg_order_a,
+       round((t).difference::numeric) AS difference, round((t).ci_low::numeric) || ' .. ' || round((t).ci_high::numeric) AS ci_95,
+       round((t).p_value::numeric, 3) AS p_value
+FROM (SELECT crm.ttest(avg_order, (hashint8(account_id) & 1) = 0) t
+      FROM (SELECT account_id, avg(total)::float8 AS avg_order FROM crm.order_summary WHERE status <> 'cancelled'
+            GROUP BY account_id) c) s;
+\echo 'Lead conversion, two-proportion z-test with the relative lift:'
+SELECT round((p).p_treatment::numeric, 3) AS conversion_b, round((p).p_control::numeric, 3) AS conversion_a,
+       round((p).lift::numeric, 3) AS lift, round((p).lift_ci_low::numeric, 3) || ' .. ' || round((p).lift_ci_high::numeric, 3) AS lift_ci_95,
+       round((p).p_value::numeric, 3) AS p_value
+FROM (SELECT crm.prop_test(status = 'converted', (hashint8(id) & 1) = 0) p FROM crm.lead) s;

@@ -448,10 +448,13 @@ Datum pgcrm_kmeans_agg_deserialize(PG_FUNCTION_ARGS) {
     options.seed = header.seed;
     options.tol = header.tol;
     KMeansState* s = new_state(CurrentMemoryContext, options, header.standardize);
-    TrainingSet rows{CurrentMemoryContext, header.d, header.n, header.n, 0, false,
-                     reinterpret_cast<double*>(const_cast<char*>(VARDATA_ANY(in) + sizeof header)), nullptr};
     if (VARSIZE_ANY_EXHDR(in) != sizeof header + sizeof(double) * header.n * header.d)
         elog(ERROR, "pgcrm: malformed k-means state");
+    TrainingSet rows;
+    std::memset(&rows, 0, sizeof rows);
+    rows.d = header.d;
+    rows.n = rows.capacity = header.n;
+    rows.x = reinterpret_cast<double*>(const_cast<char*>(VARDATA_ANY(in) + sizeof header));
     pgcrm::pg::training_append(s->set, &rows);
     PG_RETURN_POINTER(s);
 }

@@ -126,15 +126,16 @@ void define_training_settings() {
     MarkGUCPrefixReserved("pgcrm");
 }
 
-TrainingSet* training_create(MemoryContext context, bool weighted, int64 extra_bytes_per_row) {
+TrainingSet* training_create(MemoryContext context, bool weighted, int64 extra_bytes_per_row, bool has_target) {
     auto* set = static_cast<TrainingSet*>(MemoryContextAllocZero(context, sizeof(TrainingSet)));
     set->context = context;
     set->extra_bytes_per_row = extra_bytes_per_row;
     set->weighted = weighted;
+    set->has_target = has_target;
     return set;
 }
 
-void training_add(TrainingSet* set, Datum features, bool isnull, double weight) {
+void training_add(TrainingSet* set, Datum features, bool isnull, double weight, double target) {
     const long long row = static_cast<long long>(set->n + 1);
     if (isnull)
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("the features of row %lld are NULL", row),
@@ -148,11 +149,13 @@ void training_add(TrainingSet* set, Datum features, bool isnull, double weight) 
         ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
                         errmsg("the features of row %lld must be a non-empty one-dimensional array, not %d-dimensional",
                                row, ARR_NDIM(array))));
+    const int stride = length + (set->has_target ? 1 : 0);
     if (set->d == 0) {
-        set->d = length;
-    } else if (length != set->d) {
+        set->d = stride;
+    } else if (stride != set->d) {
         ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-                        errmsg("row %lld has %d features, earlier rows have %d", row, length, set->d)));
+                        errmsg("row %lld has %d features, earlier rows have %d", row, length,
+                               set->d - (set->has_target ? 1 : 0))));
     }
     if (ARR_HASNULL(array)) {
         const bits8* bitmap = ARR_NULLBITMAP(array);
@@ -165,9 +168,10 @@ void training_add(TrainingSet* set, Datum features, bool isnull, double weight) 
     if (set->weighted && !(weight > 0 && std::isfinite(weight)))
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("the weight of row %lld is %g; weights must be positive and finite", row, weight)));
-    reserve_rows(set, length, set->n + 1);
-    double* x = set->x + set->n * length;
+    reserve_rows(set, stride, set->n + 1);
+    double* x = set->x + set->n * stride;
     std::memcpy(x, ARR_DATA_PTR(array), sizeof(double) * length);
+    if (set->has_target) x[length] = target;
     for (int f = 0; f < length; ++f)
         if (!std::isfinite(x[f]))
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -17,6 +17,7 @@ struct TrainingSet {
     int64 capacity;         // rows
     int64 extra_bytes_per_row;  // the model's working memory, counted against the limit
     bool weighted;
+    bool has_target;        // each row ends with one target value after its features
     double* x;              // n × d, row-major
     double* w;              // n weights, or NULL when unweighted
 };
@@ -24,11 +25,13 @@ struct TrainingSet {
 // Registers pgcrm.max_training_memory; called from _PG_init.
 void define_training_settings();
 
-TrainingSet* training_create(MemoryContext context, bool weighted, int64 extra_bytes_per_row);
+TrainingSet* training_create(MemoryContext context, bool weighted, int64 extra_bytes_per_row,
+                             bool has_target = false);
 
 // Validates one row (ARR_ELEMTYPE float8; no NULLs, NaN or infinities; the
-// same length as earlier rows) and appends it. `features` may be toasted.
-void training_add(TrainingSet* set, Datum features, bool isnull, double weight);
+// same length as earlier rows) and appends it, followed by `target` when the
+// set has targets. `features` may be toasted.
+void training_add(TrainingSet* set, Datum features, bool isnull, double weight, double target = 0);
 
 // Appends every row of `from` (combining partial aggregate states).
 void training_append(TrainingSet* set, const TrainingSet* from);

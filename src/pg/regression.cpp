@@ -1,0 +1,531 @@
+// Statistics aggregates: crm.linreg (streaming moments), crm.logreg (rows kept
+// for IRLS), crm.ttest and crm.prop_test, their predict functions, and the
+// combine/serialize/deserialize support that lets parallel query split them.
+// The math is core/regression.
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "core/regression.hpp"
+#include "guard.hpp"
+#include "training.hpp"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+}
+
+namespace rg = pgcrm::regression;
+using pgcrm::pg::guard;
+using pgcrm::pg::TrainingSet;
+
+namespace {
+
+MemoryContext aggregate_context(FunctionCallInfo fcinfo) {
+    MemoryContext context;
+    if (!AggCheckCallContext(fcinfo, &context)) elog(ERROR, "pgcrm: aggregate support called outside an aggregate");
+    return context;
+}
+
+void require_finite(double v, const char* what, long long row) {
+    if (!std::isfinite(v))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("%s of row %lld is %s", what, row, std::isnan(v) ? "NaN" : "infinite"),
+                        errhint("Exclude the row or impute the value.")));
+}
+
+// The moments state holds (p + 1)² doubles: 1000 features is 8 MB a group.
+constexpr int max_features = 1000;
+
+// The x array of one row: float8, one-dimensional, no NULLs, finite.
+const double* checked_x(Datum value, int* length, long long row) {
+    ArrayType* array = DatumGetArrayTypeP(value);
+    if (ARR_NDIM(array) > 1)
+        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                        errmsg("x of row %lld must be a one-dimensional array", row)));
+    *length = ARR_NDIM(array) == 1 ? ARR_DIMS(array)[0] : 0;
+    if (*length < 1 || *length > max_features)
+        ereport(ERROR, (errcode(*length < 1 ? ERRCODE_ARRAY_SUBSCRIPT_ERROR : ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("x of row %lld has %d values; between 1 and %d are supported", row, *length,
+                               max_features)));
+    if (ARR_HASNULL(array))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("x of row %lld contains a NULL", row),
+                        errhint("Filter such rows out, or fill the gaps with coalesce().")));
+    const double* x = reinterpret_cast<const double*>(ARR_DATA_PTR(array));
+    for (int j = 0; j < *length; ++j) require_finite(x[j], "an x value", row);
+    return x;
+}
+
+Datum float8_array(const std::vector<double>& v) {
+    const int count = static_cast<int>(v.size());
+    Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * (count ? count : 1)));
+    bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * (count ? count : 1)));
+    for (int i = 0; i < count; ++i) {
+        elems[i] = Float8GetDatum(v[i]);
+        nulls[i] = std::isnan(v[i]);
+    }
+    int dims[1] = {count}, lbs[1] = {1};
+    return PointerGetDatum(
+        construct_md_array(elems, nulls, 1, dims, lbs, FLOAT8OID, sizeof(double), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+// A result row; NaN scalars become NULL.
+struct Row {
+    Datum values[16];
+    bool nulls[16];
+    int count = 0;
+    void number(double v) {
+        values[count] = Float8GetDatum(v);
+        nulls[count++] = std::isnan(v);
+    }
+    void array(const std::vector<double>& v) {
+        values[count] = float8_array(v);
+        nulls[count++] = false;
+    }
+    void datum(Datum d) {
+        values[count] = d;
+        nulls[count++] = false;
+    }
+    Datum build(FunctionCallInfo fcinfo) {
+        TupleDesc desc;
+        if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+            elog(ERROR, "pgcrm: a statistics function was declared with a non-composite result");
+        desc = BlessTupleDesc(desc);
+        if (desc->natts != count) elog(ERROR, "pgcrm: result type has %d fields, expected %d", desc->natts, count);
+        return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+    }
+};
+
+// --- crm.linreg: the state is the moments of (x, y), see core/regression.hpp.
+struct LinregState {
+    int32 p;
+    bool intercept;
+    double moments[FLEXIBLE_ARRAY_MEMBER];
+};
+
+Size linreg_state_size(int p) { return offsetof(LinregState, moments) + sizeof(double) * rg::Moments::size(p); }
+
+LinregState* new_linreg_state(MemoryContext context, int p, bool intercept) {
+    auto* s = static_cast<LinregState*>(MemoryContextAllocZero(context, linreg_state_size(p)));
+    s->p = p;
+    s->intercept = intercept;
+    return s;
+}
+
+rg::Moments moments_of(LinregState* s) { return {s->moments, s->p}; }
+
+// --- crm.logreg: the rows themselves, each x followed by y as 0 or 1.
+struct LogregState {
+    TrainingSet* set;
+    bool intercept;
+};
+
+// --- crm.ttest and crm.prop_test: two mergeable samples or four counts.
+struct TTestState {
+    rg::Sample treatment, control;
+    bool equal_var;
+};
+
+struct PropState {
+    int64 converted[2], total[2];  // [control, treatment]
+};
+
+template <typename T>
+Datum serialize_pod(const T* state) {
+    bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + sizeof(T)));
+    SET_VARSIZE(out, VARHDRSZ + sizeof(T));
+    std::memcpy(VARDATA(out), state, sizeof(T));
+    return PointerGetDatum(out);
+}
+
+template <typename T>
+T* deserialize_pod(const bytea* in) {
+    if (VARSIZE_ANY_EXHDR(in) != sizeof(T)) elog(ERROR, "pgcrm: malformed aggregate state");
+    T* s = static_cast<T*>(palloc(sizeof(T)));
+    std::memcpy(s, VARDATA_ANY(in), sizeof(T));
+    return s;
+}
+
+bool intercept_arg(FunctionCallInfo fcinfo, int argno) {
+    if (PG_NARGS() <= argno) return true;
+    if (PG_ARGISNULL(argno))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("intercept must not be NULL")));
+    return PG_GETARG_BOOL(argno);
+}
+
+// Model fields read back for prediction.
+const double* model_coefficients(HeapTupleHeader model, int* count, bool** nulls, bool* intercept) {
+    bool isnull;
+    const Datum coefficients = GetAttributeByName(model, "coefficients", &isnull);
+    if (isnull) ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("the model has no coefficients")));
+    const Datum with_intercept = GetAttributeByName(model, "intercept", &isnull);
+    *intercept = !isnull && DatumGetBool(with_intercept);
+    ArrayType* array = DatumGetArrayTypeP(coefficients);
+    Datum* elems;
+    deconstruct_array(array, FLOAT8OID, sizeof(double), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, nulls, count);
+    double* out = static_cast<double*>(palloc(sizeof(double) * (*count ? *count : 1)));
+    for (int i = 0; i < *count; ++i) out[i] = (*nulls)[i] ? 0 : DatumGetFloat8(elems[i]);
+    return out;
+}
+
+// b₀ + Σ bⱼ xⱼ, aliased (NULL) coefficients counting as 0 as in R's predict.
+double linear_predictor(FunctionCallInfo fcinfo) {
+    int count, length;
+    bool* nulls;
+    bool intercept;
+    const double* b = model_coefficients(PG_GETARG_HEAPTUPLEHEADER(0), &count, &nulls, &intercept);
+    const double* x = checked_x(PG_GETARG_DATUM(1), &length, 1);
+    const int offset = intercept ? 1 : 0;
+    if (length + offset != count)
+        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                        errmsg("x has %d values, the model has %d coefficients%s", length, count,
+                               intercept ? " including the intercept" : "")));
+    double eta = intercept ? b[0] : 0;
+    for (int j = 0; j < length; ++j) eta += b[j + offset] * x[j];
+    return eta;
+}
+
+}  // namespace
+
+extern "C" {
+PG_FUNCTION_INFO_V1(pgcrm_linreg_step);
+PG_FUNCTION_INFO_V1(pgcrm_linreg_combine);
+PG_FUNCTION_INFO_V1(pgcrm_linreg_serialize);
+PG_FUNCTION_INFO_V1(pgcrm_linreg_deserialize);
+PG_FUNCTION_INFO_V1(pgcrm_linreg_final);
+PG_FUNCTION_INFO_V1(pgcrm_linreg_predict);
+PG_FUNCTION_INFO_V1(pgcrm_logreg_step);
+PG_FUNCTION_INFO_V1(pgcrm_logreg_combine);
+PG_FUNCTION_INFO_V1(pgcrm_logreg_serialize);
+PG_FUNCTION_INFO_V1(pgcrm_logreg_deserialize);
+PG_FUNCTION_INFO_V1(pgcrm_logreg_final);
+PG_FUNCTION_INFO_V1(pgcrm_logreg_predict);
+PG_FUNCTION_INFO_V1(pgcrm_ttest_step);
+PG_FUNCTION_INFO_V1(pgcrm_ttest_combine);
+PG_FUNCTION_INFO_V1(pgcrm_ttest_serialize);
+PG_FUNCTION_INFO_V1(pgcrm_ttest_deserialize);
+PG_FUNCTION_INFO_V1(pgcrm_ttest_final);
+PG_FUNCTION_INFO_V1(pgcrm_prop_test_step);
+PG_FUNCTION_INFO_V1(pgcrm_prop_test_combine);
+PG_FUNCTION_INFO_V1(pgcrm_prop_test_serialize);
+PG_FUNCTION_INFO_V1(pgcrm_prop_test_deserialize);
+PG_FUNCTION_INFO_V1(pgcrm_prop_test_final);
+Datum pgcrm_linreg_step(PG_FUNCTION_ARGS);
+Datum pgcrm_linreg_combine(PG_FUNCTION_ARGS);
+Datum pgcrm_linreg_serialize(PG_FUNCTION_ARGS);
+Datum pgcrm_linreg_deserialize(PG_FUNCTION_ARGS);
+Datum pgcrm_linreg_final(PG_FUNCTION_ARGS);
+Datum pgcrm_linreg_predict(PG_FUNCTION_ARGS);
+Datum pgcrm_logreg_step(PG_FUNCTION_ARGS);
+Datum pgcrm_logreg_combine(PG_FUNCTION_ARGS);
+Datum pgcrm_logreg_serialize(PG_FUNCTION_ARGS);
+Datum pgcrm_logreg_deserialize(PG_FUNCTION_ARGS);
+Datum pgcrm_logreg_final(PG_FUNCTION_ARGS);
+Datum pgcrm_logreg_predict(PG_FUNCTION_ARGS);
+Datum pgcrm_ttest_step(PG_FUNCTION_ARGS);
+Datum pgcrm_ttest_combine(PG_FUNCTION_ARGS);
+Datum pgcrm_ttest_serialize(PG_FUNCTION_ARGS);
+Datum pgcrm_ttest_deserialize(PG_FUNCTION_ARGS);
+Datum pgcrm_ttest_final(PG_FUNCTION_ARGS);
+Datum pgcrm_prop_test_step(PG_FUNCTION_ARGS);
+Datum pgcrm_prop_test_combine(PG_FUNCTION_ARGS);
+Datum pgcrm_prop_test_serialize(PG_FUNCTION_ARGS);
+Datum pgcrm_prop_test_deserialize(PG_FUNCTION_ARGS);
+Datum pgcrm_prop_test_final(PG_FUNCTION_ARGS);
+}
+
+// linreg step (state, y, x [, intercept]): rows with a NULL y are skipped.
+Datum pgcrm_linreg_step(PG_FUNCTION_ARGS) {
+    const MemoryContext context = aggregate_context(fcinfo);
+    auto* s = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<LinregState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(1)) PG_RETURN_POINTER(s);
+    const long long row = 1 + (s ? static_cast<long long>(s->moments[0]) : 0);
+    if (PG_ARGISNULL(2))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("x of row %lld is NULL", row)));
+    const double y = PG_GETARG_FLOAT8(1);
+    require_finite(y, "y", row);
+    int p;
+    const double* x = checked_x(PG_GETARG_DATUM(2), &p, row);
+    const bool intercept = intercept_arg(fcinfo, 3);
+    if (!s) {
+        s = new_linreg_state(context, p, intercept);
+    } else if (s->p != p) {
+        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                        errmsg("x of row %lld has %d values, earlier rows have %d", row, p, s->p)));
+    } else if (s->intercept != intercept) {
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("intercept differs between rows of one group")));
+    }
+    rg::add(moments_of(s), x, y);
+    PG_RETURN_POINTER(s);
+}
+
+Datum pgcrm_linreg_combine(PG_FUNCTION_ARGS) {
+    const MemoryContext context = aggregate_context(fcinfo);
+    auto* into = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<LinregState*>(PG_GETARG_POINTER(0));
+    auto* from = PG_ARGISNULL(1) ? nullptr : reinterpret_cast<LinregState*>(PG_GETARG_POINTER(1));
+    if (!from) PG_RETURN_POINTER(into);
+    if (!into) {
+        into = new_linreg_state(context, from->p, from->intercept);
+        std::memcpy(into, from, linreg_state_size(from->p));
+        PG_RETURN_POINTER(into);
+    }
+    if (into->p != from->p)
+        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                        errmsg("x arrays of %d and %d values in one group", into->p, from->p)));
+    rg::merge(moments_of(into), moments_of(from));
+    PG_RETURN_POINTER(into);
+}
+
+Datum pgcrm_linreg_serialize(PG_FUNCTION_ARGS) {
+    const auto* s = reinterpret_cast<LinregState*>(PG_GETARG_POINTER(0));
+    const Size size = linreg_state_size(s->p);
+    bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + size));
+    SET_VARSIZE(out, VARHDRSZ + size);
+    std::memcpy(VARDATA(out), s, size);
+    PG_RETURN_BYTEA_P(out);
+}
+
+Datum pgcrm_linreg_deserialize(PG_FUNCTION_ARGS) {
+    const bytea* in = PG_GETARG_BYTEA_PP(0);
+    int32 p;
+    if (VARSIZE_ANY_EXHDR(in) < sizeof p) elog(ERROR, "pgcrm: malformed linreg state");
+    std::memcpy(&p, VARDATA_ANY(in), sizeof p);
+    if (p < 0 || VARSIZE_ANY_EXHDR(in) != linreg_state_size(p)) elog(ERROR, "pgcrm: malformed linreg state");
+    auto* s = static_cast<LinregState*>(palloc(linreg_state_size(p)));
+    std::memcpy(s, VARDATA_ANY(in), linreg_state_size(p));
+    PG_RETURN_POINTER(s);
+}
+
+Datum pgcrm_linreg_final(PG_FUNCTION_ARGS) {
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    auto* s = reinterpret_cast<LinregState*>(PG_GETARG_POINTER(0));
+    Row row;
+    guard([&] {
+        const rg::Fit f = rg::linreg(moments_of(s), s->intercept);
+        pgcrm::pg::pg_call([&] {
+            row.array(f.coefficients);
+            row.array(f.std_errors);
+            row.array(f.t_values);
+            row.array(f.p_values);
+        });
+        for (double v : {f.r_squared, f.adj_r_squared, f.f_statistic, f.f_p_value, f.sigma}) row.number(v);
+        row.datum(Int64GetDatum(f.n));
+        row.datum(Int32GetDatum(f.rank));
+        row.datum(Int32GetDatum(f.df_residual));
+    });
+    row.datum(BoolGetDatum(s->intercept));
+    PG_RETURN_DATUM(row.build(fcinfo));
+}
+
+Datum pgcrm_linreg_predict(PG_FUNCTION_ARGS) { PG_RETURN_FLOAT8(linear_predictor(fcinfo)); }
+
+// logreg step (state, y, x [, intercept])
+Datum pgcrm_logreg_step(PG_FUNCTION_ARGS) {
+    const MemoryContext context = aggregate_context(fcinfo);
+    auto* s = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<LogregState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(1)) PG_RETURN_POINTER(s);
+    const bool intercept = intercept_arg(fcinfo, 3);
+    if (!s) {
+        s = static_cast<LogregState*>(MemoryContextAllocZero(context, sizeof(LogregState)));
+        s->set = pgcrm::pg::training_create(context, false, 2 * sizeof(double) + 1, true);
+        s->intercept = intercept;
+    } else if (s->intercept != intercept) {
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("intercept differs between rows of one group")));
+    }
+    pgcrm::pg::training_add(s->set, PG_GETARG_DATUM(2), PG_ARGISNULL(2), 1, PG_GETARG_BOOL(1) ? 1 : 0);
+    PG_RETURN_POINTER(s);
+}
+
+Datum pgcrm_logreg_combine(PG_FUNCTION_ARGS) {
+    const MemoryContext context = aggregate_context(fcinfo);
+    auto* into = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<LogregState*>(PG_GETARG_POINTER(0));
+    auto* from = PG_ARGISNULL(1) ? nullptr : reinterpret_cast<LogregState*>(PG_GETARG_POINTER(1));
+    if (!from) PG_RETURN_POINTER(into);
+    if (!into) {
+        into = static_cast<LogregState*>(MemoryContextAllocZero(context, sizeof(LogregState)));
+        into->set = pgcrm::pg::training_create(context, false, 2 * sizeof(double) + 1, true);
+        into->intercept = from->intercept;
+    }
+    pgcrm::pg::training_append(into->set, from->set);
+    PG_RETURN_POINTER(into);
+}
+
+Datum pgcrm_logreg_serialize(PG_FUNCTION_ARGS) {
+    const auto* s = reinterpret_cast<LogregState*>(PG_GETARG_POINTER(0));
+    const Size data = sizeof(double) * s->set->n * s->set->d;
+    const Size header = sizeof(int32) + sizeof(int64) + sizeof(bool);
+    if (data + header > MaxAllocSize - VARHDRSZ)
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("a partial logistic regression state of %lld rows is too large to pass between workers",
+                               static_cast<long long>(s->set->n)),
+                        errhint("SET max_parallel_workers_per_gather = 0 for this query.")));
+    bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + header + data));
+    SET_VARSIZE(out, VARHDRSZ + header + data);
+    char* p = VARDATA(out);
+    const int32 d = s->set->d;
+    const int64 n = s->set->n;
+    std::memcpy(p, &d, sizeof d);
+    std::memcpy(p + sizeof d, &n, sizeof n);
+    std::memcpy(p + sizeof d + sizeof n, &s->intercept, sizeof(bool));
+    if (data) std::memcpy(p + header, s->set->x, data);
+    PG_RETURN_BYTEA_P(out);
+}
+
+Datum pgcrm_logreg_deserialize(PG_FUNCTION_ARGS) {
+    const bytea* in = PG_GETARG_BYTEA_PP(0);
+    const Size header = sizeof(int32) + sizeof(int64) + sizeof(bool);
+    if (VARSIZE_ANY_EXHDR(in) < header) elog(ERROR, "pgcrm: malformed logreg state");
+    const char* p = VARDATA_ANY(in);
+    TrainingSet rows;
+    std::memset(&rows, 0, sizeof rows);
+    std::memcpy(&rows.d, p, sizeof(int32));
+    std::memcpy(&rows.n, p + sizeof(int32), sizeof(int64));
+    if (VARSIZE_ANY_EXHDR(in) != header + sizeof(double) * rows.n * rows.d) elog(ERROR, "pgcrm: malformed logreg state");
+    rows.capacity = rows.n;
+    rows.x = reinterpret_cast<double*>(const_cast<char*>(p + header));
+    auto* s = static_cast<LogregState*>(palloc0(sizeof(LogregState)));
+    std::memcpy(&s->intercept, p + sizeof(int32) + sizeof(int64), sizeof(bool));
+    s->set = pgcrm::pg::training_create(CurrentMemoryContext, false, 2 * sizeof(double) + 1, true);
+    pgcrm::pg::training_append(s->set, &rows);
+    PG_RETURN_POINTER(s);
+}
+
+Datum pgcrm_logreg_final(PG_FUNCTION_ARGS) {
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    auto* s = reinterpret_cast<LogregState*>(PG_GETARG_POINTER(0));
+    TrainingSet* set = s->set;
+    const int p = set->d - 1;
+    // Split [x, y] rows into x (compacted in place) and y.
+    bool* y = static_cast<bool*>(palloc(set->n ? set->n : 1));
+    for (int64 i = 0; i < set->n; ++i) {
+        y[i] = set->x[i * set->d + p] != 0;
+        std::memmove(set->x + i * p, set->x + i * set->d, sizeof(double) * p);
+    }
+    set->d = p;  // the state is consumed (FINALFUNC_MODIFY = READ_WRITE)
+    Row row;
+    guard([&] {
+        const rg::LogisticFit f = rg::logreg(set->x, y, set->n, p, s->intercept);
+        pgcrm::pg::pg_call([&] {
+            row.array(f.coefficients);
+            row.array(f.std_errors);
+            row.array(f.z_values);
+            row.array(f.p_values);
+        });
+        for (double v : {f.log_likelihood, f.aic, f.deviance, f.null_deviance}) row.number(v);
+        row.datum(Int64GetDatum(f.n));
+        row.datum(Int32GetDatum(f.rank));
+        row.datum(Int32GetDatum(f.iterations));
+        row.datum(BoolGetDatum(f.converged));
+        row.datum(BoolGetDatum(f.separation));
+    });
+    row.datum(BoolGetDatum(s->intercept));
+    PG_RETURN_DATUM(row.build(fcinfo));
+}
+
+Datum pgcrm_logreg_predict(PG_FUNCTION_ARGS) {
+    const double eta = linear_predictor(fcinfo);
+    PG_RETURN_FLOAT8(1 / (1 + std::exp(-eta)));
+}
+
+// ttest step (state, value, treatment [, equal_var]): NULL value or group skipped.
+Datum pgcrm_ttest_step(PG_FUNCTION_ARGS) {
+    const MemoryContext context = aggregate_context(fcinfo);
+    auto* s = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<TTestState*>(PG_GETARG_POINTER(0));
+    const bool equal_var = PG_NARGS() > 3 && !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
+    if (!s) {
+        s = static_cast<TTestState*>(MemoryContextAllocZero(context, sizeof(TTestState)));
+        s->equal_var = equal_var;
+    } else if (s->equal_var != equal_var) {
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("equal_var differs between rows of one group")));
+    }
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) PG_RETURN_POINTER(s);
+    const double v = PG_GETARG_FLOAT8(1);
+    require_finite(v, "the value", static_cast<long long>(s->treatment.n + s->control.n + 1));
+    (PG_GETARG_BOOL(2) ? s->treatment : s->control).add(v);
+    PG_RETURN_POINTER(s);
+}
+
+Datum pgcrm_ttest_combine(PG_FUNCTION_ARGS) {
+    const MemoryContext context = aggregate_context(fcinfo);
+    auto* into = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<TTestState*>(PG_GETARG_POINTER(0));
+    auto* from = PG_ARGISNULL(1) ? nullptr : reinterpret_cast<TTestState*>(PG_GETARG_POINTER(1));
+    if (!from) PG_RETURN_POINTER(into);
+    if (!into) {
+        into = static_cast<TTestState*>(MemoryContextAlloc(context, sizeof(TTestState)));
+        *into = *from;
+        PG_RETURN_POINTER(into);
+    }
+    into->treatment.merge(from->treatment);
+    into->control.merge(from->control);
+    PG_RETURN_POINTER(into);
+}
+
+Datum pgcrm_ttest_serialize(PG_FUNCTION_ARGS) {
+    PG_RETURN_DATUM(serialize_pod(reinterpret_cast<TTestState*>(PG_GETARG_POINTER(0))));
+}
+
+Datum pgcrm_ttest_deserialize(PG_FUNCTION_ARGS) {
+    PG_RETURN_POINTER(deserialize_pod<TTestState>(PG_GETARG_BYTEA_PP(0)));
+}
+
+Datum pgcrm_ttest_final(PG_FUNCTION_ARGS) {
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    const auto* s = reinterpret_cast<TTestState*>(PG_GETARG_POINTER(0));
+    const rg::TTest t = guard([&] { return rg::ttest(s->treatment, s->control, s->equal_var); });
+    Row row;
+    for (double v : {t.t, t.df, t.p_value, t.mean_treatment, t.mean_control, t.difference, t.ci_low, t.ci_high})
+        row.number(v);
+    row.datum(Int64GetDatum(static_cast<int64>(s->treatment.n)));
+    row.datum(Int64GetDatum(static_cast<int64>(s->control.n)));
+    PG_RETURN_DATUM(row.build(fcinfo));
+}
+
+// prop_test step (state, converted, treatment): NULLs skipped.
+Datum pgcrm_prop_test_step(PG_FUNCTION_ARGS) {
+    const MemoryContext context = aggregate_context(fcinfo);
+    auto* s = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<PropState*>(PG_GETARG_POINTER(0));
+    if (!s) s = static_cast<PropState*>(MemoryContextAllocZero(context, sizeof(PropState)));
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) PG_RETURN_POINTER(s);
+    const int group = PG_GETARG_BOOL(2) ? 1 : 0;
+    s->total[group] += 1;
+    s->converted[group] += PG_GETARG_BOOL(1) ? 1 : 0;
+    PG_RETURN_POINTER(s);
+}
+
+Datum pgcrm_prop_test_combine(PG_FUNCTION_ARGS) {
+    const MemoryContext context = aggregate_context(fcinfo);
+    auto* into = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<PropState*>(PG_GETARG_POINTER(0));
+    auto* from = PG_ARGISNULL(1) ? nullptr : reinterpret_cast<PropState*>(PG_GETARG_POINTER(1));
+    if (!from) PG_RETURN_POINTER(into);
+    if (!into) into = static_cast<PropState*>(MemoryContextAllocZero(context, sizeof(PropState)));
+    for (int g = 0; g < 2; ++g) {
+        into->total[g] += from->total[g];
+        into->converted[g] += from->converted[g];
+    }
+    PG_RETURN_POINTER(into);
+}
+
+Datum pgcrm_prop_test_serialize(PG_FUNCTION_ARGS) {
+    PG_RETURN_DATUM(serialize_pod(reinterpret_cast<PropState*>(PG_GETARG_POINTER(0))));
+}
+
+Datum pgcrm_prop_test_deserialize(PG_FUNCTION_ARGS) {
+    PG_RETURN_POINTER(deserialize_pod<PropState>(PG_GETARG_BYTEA_PP(0)));
+}
+
+Datum pgcrm_prop_test_final(PG_FUNCTION_ARGS) {
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    const auto* s = reinterpret_cast<PropState*>(PG_GETARG_POINTER(0));
+    const rg::PropTest r =
+        guard([&] { return rg::prop_test(s->converted[1], s->total[1], s->converted[0], s->total[0]); });
+    Row row;
+    for (double v : {r.p_treatment, r.p_control, r.difference, r.ci_low, r.ci_high, r.z, r.p_value, r.lift,
+                     r.lift_ci_low, r.lift_ci_high})
+        row.number(v);
+    row.datum(Int64GetDatum(s->total[1]));
+    row.datum(Int64GetDatum(s->total[0]));
+    PG_RETURN_DATUM(row.build(fcinfo));
+}

@@ -1,0 +1,161 @@
+-- Statistics aggregates. Reference values from R 4.2.2 (Debian's r-base-core):
+-- lm / summary.lm, glm(binomial) / summary.glm, t.test and prop.test on R's
+-- mtcars and sleep data sets, printed with 17 significant digits.
+BEGIN;
+SELECT plan(42);
+
+CREATE TEMP TABLE mtcars (mpg float8, wt float8, hp float8, qsec float8, am int);
+INSERT INTO mtcars VALUES
+    (21, 2.6200000000000001, 110, 16.460000000000001, 1),
+    (21, 2.875, 110, 17.02, 1),
+    (22.800000000000001, 2.3199999999999998, 93, 18.609999999999999, 1),
+    (21.399999999999999, 3.2149999999999999, 110, 19.440000000000001, 0),
+    (18.699999999999999, 3.4399999999999999, 175, 17.02, 0),
+    (18.100000000000001, 3.46, 105, 20.219999999999999, 0),
+    (14.300000000000001, 3.5699999999999998, 245, 15.84, 0),
+    (24.399999999999999, 3.1899999999999999, 62, 20, 0),
+    (22.800000000000001, 3.1499999999999999, 95, 22.899999999999999, 0),
+    (19.199999999999999, 3.4399999999999999, 123, 18.300000000000001, 0),
+    (17.800000000000001, 3.4399999999999999, 123, 18.899999999999999, 0),
+    (16.399999999999999, 4.0700000000000003, 180, 17.399999999999999, 0),
+    (17.300000000000001, 3.73, 180, 17.600000000000001, 0),
+    (15.199999999999999, 3.7799999999999998, 180, 18, 0),
+    (10.4, 5.25, 205, 17.98, 0),
+    (10.4, 5.4240000000000004, 215, 17.82, 0),
+    (14.699999999999999, 5.3449999999999998, 230, 17.420000000000002, 0),
+    (32.399999999999999, 2.2000000000000002, 66, 19.469999999999999, 1),
+    (30.399999999999999, 1.615, 52, 18.52, 1),
+    (33.899999999999999, 1.835, 65, 19.899999999999999, 1),
+    (21.5, 2.4649999999999999, 97, 20.010000000000002, 0),
+    (15.5, 3.52, 150, 16.870000000000001, 0),
+    (15.199999999999999, 3.4350000000000001, 150, 17.300000000000001, 0),
+    (13.300000000000001, 3.8399999999999999, 245, 15.41, 0),
+    (19.199999999999999, 3.8450000000000002, 175, 17.050000000000001, 0),
+    (27.300000000000001, 1.9350000000000001, 66, 18.899999999999999, 1),
+    (26, 2.1400000000000001, 91, 16.699999999999999, 1),
+    (30.399999999999999, 1.5129999999999999, 113, 16.899999999999999, 1),
+    (15.800000000000001, 3.1699999999999999, 264, 14.5, 1),
+    (19.699999999999999, 2.77, 175, 15.5, 1),
+    (15, 3.5699999999999998, 335, 14.6, 1),
+    (21.399999999999999, 2.7799999999999998, 109, 18.600000000000001, 1);
+
+CREATE FUNCTION pg_temp.close(actual float8[], expected float8[], tolerance float8 DEFAULT 1e-8) RETURNS boolean
+LANGUAGE sql AS $$
+    SELECT bool_and(CASE WHEN e IS NULL THEN a IS NULL ELSE abs(a - e) <= tolerance * abs(e) END)
+           AND array_length(actual, 1) = array_length(expected, 1)
+    FROM unnest(actual, expected) u(a, e)
+$$;
+
+-- crm.linreg
+CREATE TEMP TABLE fit AS SELECT crm.linreg(mpg, ARRAY[wt, hp, qsec]) f FROM mtcars;
+SELECT ok(pg_temp.close((f).coefficients, '{27.610526858204938, -4.3587972001626856, -0.017822271605542488, 0.51083369424505742}'), 'lm coefficients') FROM fit;
+SELECT ok(pg_temp.close((f).std_errors, '{8.4199284765393205, 0.7527003922347395, 0.014981168848936303, 0.43922153203755343}'), 'lm standard errors') FROM fit;
+SELECT ok(pg_temp.close((f).t_values, '{3.2791878143783419, -5.7908794058437758, -1.1896449325986944, 1.1630433778492015}'), 'lm t values') FROM fit;
+SELECT ok(pg_temp.close((f).p_values, '{0.0027845556611020826, 3.2172215296399067e-06, 0.24417624090336654, 0.2546283810265022}', 1e-7), 'lm p-values') FROM fit;
+SELECT ok(pg_temp.close(ARRAY[(f).r_squared, (f).adj_r_squared, (f).sigma, (f).f_statistic, (f).f_p_value],
+    '{0.83476776170582967, 0.81706430760288284, 2.5777848825208176, 47.152818701457747, 4.5064110240248436e-11}', 1e-6),
+    'R², adjusted R², residual standard error, F and its p-value') FROM fit;
+SELECT is(ARRAY[(f).n, (f).rank, (f).df_residual], '{32,4,28}'::bigint[], 'n, rank, residual df') FROM fit;
+SELECT ok(abs(crm.linreg_predict(f, '{3.0, 110, 18}') - (27.610526858204938 - 4.3587972001626856 * 3 - 0.017822271605542488 * 110 + 0.51083369424505742 * 18)) < 1e-9,
+    'linreg_predict is b0 + b·x') FROM fit;
+
+SELECT ok(pg_temp.close((crm.linreg(mpg, ARRAY[wt, hp], false)).coefficients, '{6.8404499708353006, -0.033935259906657682}'),
+    'without an intercept: lm(mpg ~ 0 + wt + hp)') FROM mtcars;
+SELECT ok(pg_temp.close((crm.linreg(mpg, ARRAY[wt, hp, wt + hp, 1])).coefficients,
+    '{37.227270116447201, -3.8778307424046821, -0.031772946982161002, NULL, NULL}'),
+    'rank-deficient design: aliased columns (wt + hp, a constant) are NULL, as lm''s NA') FROM mtcars;
+SELECT ok(pg_temp.close((crm.linreg(mpg, ARRAY[wt, hp, wt + hp, 1])).std_errors,
+    '{1.5987875379993941, 0.6327334943773953, 0.0090297096758557224, NULL, NULL}'), '... and their standard errors') FROM mtcars;
+SELECT ok((SELECT pg_temp.close((f).coefficients, '{-1, 4}', 1e-12) AND (f).std_errors = '{NULL,NULL}'::float8[] AND (f).df_residual = 0
+           FROM (SELECT crm.linreg(y, ARRAY[x]) f FROM (VALUES (1.0, 3.0), (2.0, 7.0)) v(x, y)) s),
+    'n = 2: the line through both points, no standard errors');
+SELECT ok((SELECT abs((f).coefficients[1] - 120) < 1e-9 AND abs((f).coefficients[2] - 3.5) < 1e-10 AND abs((f).r_squared - 1) < 1e-12
+           FROM (SELECT crm.linreg(3.5 * t + 120, ARRAY[t::float8]) f FROM generate_series(1, 24) t) s),
+    'a noiseless monthly trend y = 3.5 t + 120 over 24 months is recovered exactly');
+SELECT is((SELECT (crm.linreg(y, ARRAY[x])).n FROM (VALUES (1.0, 2.0), (2.0, NULL), (3.0, 5.0)) v(x, y)), 2::bigint,
+    'rows with a NULL y are skipped');
+SELECT is((SELECT crm.linreg(mpg, ARRAY[wt]) FROM mtcars WHERE false), NULL, 'no rows, no fit');
+SELECT ok((SELECT bool_and(pg_temp.close((f).coefficients, (g).coefficients, 1e-12))
+           FROM (SELECT am, crm.linreg(mpg, ARRAY[wt]) f FROM mtcars GROUP BY am) a
+           JOIN (SELECT am, crm.linreg(mpg, ARRAY[wt]) g FROM mtcars GROUP BY am) b USING (am)), 'GROUP BY fits each group');
+
+-- A plain table: parallel workers cannot read temporary ones.
+CREATE TABLE stats_parallel AS SELECT m.*, i FROM mtcars m, generate_series(1, 2000) i;
+ANALYZE stats_parallel;
+CREATE FUNCTION pg_temp.plan_of(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN RETURN QUERY EXECUTE 'EXPLAIN (COSTS OFF) ' || q; END $$;
+SET LOCAL max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE serial AS SELECT crm.linreg(mpg, ARRAY[wt, hp, qsec]) f, crm.logreg(am = 1, ARRAY[wt, hp]) g,
+    crm.ttest(mpg, am = 1) t, crm.prop_test(hp > 120, am = 1) p FROM stats_parallel;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SELECT ok((SELECT bool_or(p ~ 'Partial Aggregate') FROM pg_temp.plan_of(
+    'SELECT crm.linreg(mpg, ARRAY[wt]), crm.logreg(am = 1, ARRAY[wt]), crm.ttest(mpg, am = 1), crm.prop_test(hp > 120, am = 1) FROM stats_parallel') p),
+    'all four aggregates run as parallel partial aggregates');
+CREATE TEMP TABLE parallel AS SELECT crm.linreg(mpg, ARRAY[wt, hp, qsec]) f, crm.logreg(am = 1, ARRAY[wt, hp]) g,
+    crm.ttest(mpg, am = 1) t, crm.prop_test(hp > 120, am = 1) p FROM stats_parallel;
+SELECT ok(pg_temp.close((p.f).coefficients, (s.f).coefficients, 1e-10) AND pg_temp.close((p.f).std_errors, (s.f).std_errors, 1e-10),
+    'linreg under parallel query equals the serial fit') FROM parallel p, serial s;
+SELECT ok(pg_temp.close((p.g).coefficients, (s.g).coefficients, 1e-8), 'logreg under parallel query equals the serial fit')
+    FROM parallel p, serial s;
+SELECT ok(abs((p.t).t - (s.t).t) < 1e-9 * abs((s.t).t) AND (p.p)::text = (s.p)::text, 'ttest and prop_test too')
+    FROM parallel p, serial s;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+
+SELECT throws_ok($$SELECT crm.linreg(mpg, ARRAY[wt, NULL]) FROM mtcars$$, '22004', 'x of row 1 contains a NULL', 'NULL inside x');
+SELECT throws_ok($$SELECT crm.linreg(mpg, CASE WHEN am = 1 THEN ARRAY[wt] ELSE ARRAY[wt, hp] END) FROM mtcars$$, '2202E', NULL,
+    'x arrays of different lengths in one group');
+SELECT throws_ok($$SELECT crm.linreg(y, ARRAY[x]) FROM (VALUES (1.0, 'NaN'::float8)) v(x, y)$$, '22023', 'y of row 1 is NaN', 'NaN y');
+SELECT throws_ok($$SELECT crm.linreg(y, ARRAY[x]) FROM (VALUES ('Infinity'::float8, 1.0)) v(x, y)$$, '22023', NULL, 'infinite x');
+SELECT throws_ok($$SELECT crm.linreg(mpg, NULL::float8[]) FROM mtcars$$, '22004', 'x of row 1 is NULL', 'a NULL x');
+SELECT throws_ok($$SELECT crm.linreg(mpg, '{}') FROM mtcars$$, '2202E', NULL, 'an empty x');
+SELECT throws_ok($$SELECT crm.linreg_predict(f, '{1,2}') FROM fit$$, '2202E', NULL, 'predicting with the wrong number of values');
+
+-- crm.one_hot
+SELECT is(crm.one_hot('retail', '{construction,retail,utilities}'), '{1,0}'::float8[], 'one-hot against the reference level');
+SELECT is(crm.one_hot('construction', '{construction,retail,utilities}', false), '{1,0,0}'::float8[], '... or every level');
+SELECT throws_ok($$SELECT crm.one_hot('mining', '{construction,retail}')$$, '22023', NULL, 'an unknown level');
+
+-- crm.logreg
+CREATE TEMP TABLE churn AS SELECT crm.logreg(am = 1, ARRAY[wt, hp]) g FROM mtcars;
+SELECT ok(pg_temp.close((g).coefficients, '{18.866298717204096, -8.0834751824446283, 0.036255596082216547}', 1e-7), 'glm coefficients') FROM churn;
+SELECT ok(pg_temp.close((g).std_errors, '{7.443558060205274, 3.0686751130546961, 0.017734153650769347}', 1e-7), 'glm standard errors') FROM churn;
+SELECT ok(pg_temp.close((g).p_values, '{0.011258198716613689, 0.0084338125997070225, 0.040914646459029938}', 1e-6), 'glm p-values') FROM churn;
+SELECT ok(pg_temp.close(ARRAY[(g).deviance, (g).null_deviance, (g).aic, (g).log_likelihood],
+    '{10.059110472266989, 43.229733276857807, 16.059110472266987, -5.0295552361334934}'), 'deviance, null deviance, AIC, log-likelihood') FROM churn;
+SELECT ok((g).converged AND (g).iterations = 8 AND NOT (g).separation, 'converged in 8 iterations like glm') FROM churn;
+SELECT ok(abs(crm.logreg_predict(g, '{2.5, 120}') - 1 / (1 + exp(-(18.866298717204096 - 8.0834751824446283 * 2.5 + 0.036255596082216547 * 120)))) < 1e-6,
+    'logreg_predict gives the modelled probability') FROM churn;
+SELECT ok((SELECT (g).separation AND (g).iterations <= 25 AND (g).coefficients[2] > 10
+           FROM (SELECT crm.logreg(x > 0, ARRAY[x]) g FROM unnest('{-3,-2,-1.5,-1,-0.5,0.5,1,2,2.5,3}'::float8[]) x) s),
+    'perfect separation is reported, with finite coefficients');
+
+-- crm.ttest and crm.prop_test
+CREATE TEMP TABLE sleep AS SELECT v, g = 2 AS treated FROM unnest(
+    '{0.7,-1.6,-0.2,-1.2,-0.1,3.4,3.7,0.8,0.0,2.0,1.9,0.8,1.1,0.1,-0.1,4.4,5.5,1.6,4.6,3.4}'::float8[],
+    '{1,1,1,1,1,1,1,1,1,1,2,2,2,2,2,2,2,2,2,2}'::int[]) u(v, g);
+SELECT ok(pg_temp.close(ARRAY[(t).t, (t).df, (t).p_value, (t).ci_low, (t).ci_high],
+    '{1.8608134674868531, 17.776473516178498, 0.079394140187358173, -0.20548323071171018, 3.3654832307117104}'),
+    'Welch''s t-test equals t.test(extra ~ group) on R''s sleep data') FROM (SELECT crm.ttest(v, treated) t FROM sleep) s;
+SELECT ok(pg_temp.close(ARRAY[(t).t, (t).df, (t).p_value, (t).ci_low, (t).ci_high],
+    '{1.8608134674868528, 18, 0.079186714215938175, -0.20387403228759859, 3.3638740322875984}'),
+    'Student''s t-test equals t.test(var.equal = TRUE)') FROM (SELECT crm.ttest(v, treated, true) t FROM sleep) s;
+SELECT is((SELECT (crm.ttest(v, treated)).t FROM (VALUES (1.0, true), (2.0, false), (3.0, false)) x(v, treated)), NULL,
+    'a group with one observation has no t statistic');
+CREATE TEMP TABLE campaign AS
+SELECT i <= 230 AS converted, true AS treated FROM generate_series(1, 2000) i
+UNION ALL SELECT i <= 200, false FROM generate_series(1, 2100) i;
+SELECT ok(pg_temp.close(ARRAY[(p).z * (p).z, (p).p_value, (p).ci_low, (p).ci_high, (p).p_treatment],
+    '{4.2614385593284299, 0.038986892615590282, 0.00097078791223200941, 0.038553021611577531, 0.115}'),
+    'prop_test equals prop.test(c(230, 200), c(2000, 2100), correct = FALSE)') FROM (SELECT crm.prop_test(converted, treated) p FROM campaign) s;
+SELECT ok(abs((p).lift - (0.115 / (200.0 / 2100) - 1)) < 1e-12, 'the lift is p_treatment / p_control - 1')
+    FROM (SELECT crm.prop_test(converted, treated) p FROM campaign) s;
+SELECT throws_ok($$SELECT crm.ttest(v, true) FROM (VALUES ('NaN'::float8)) x(v)$$, '22023', NULL, 'a NaN value');
+
+SELECT * FROM finish();
+ROLLBACK;
