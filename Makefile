@@ -62,3 +62,4 @@ bench: build-all
 	bench/workflow/run
 	bench/reservation/run
 	bench/kmeans/run
+	bench/regression/run

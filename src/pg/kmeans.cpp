@@ -214,11 +214,9 @@ struct KMeansState {
     bool standardize;
 };
 
+// What a serialised state carries besides the rows.
 struct SerialHeader {
-    int32 k, n_init, max_iter, d;
-    uint64 seed;
-    double tol;
-    int64 n;
+    km::Options options;
     bool standardize;
 };
 
@@ -420,42 +418,16 @@ Datum pgcrm_kmeans_agg_combine(PG_FUNCTION_ARGS) {
 
 Datum pgcrm_kmeans_agg_serialize(PG_FUNCTION_ARGS) {
     const KMeansState* s = reinterpret_cast<KMeansState*>(PG_GETARG_POINTER(0));
-    const TrainingSet* set = s->set;
-    const Size data_bytes = sizeof(double) * set->n * set->d;
-    if (data_bytes + sizeof(SerialHeader) > MaxAllocSize - VARHDRSZ)
-        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                        errmsg("a partial k-means state of %lld rows is too large to pass between workers",
-                               static_cast<long long>(set->n)),
-                        errhint("Use crm.kmeans, or SET max_parallel_workers_per_gather = 0.")));
-    bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + sizeof(SerialHeader) + data_bytes));
-    SET_VARSIZE(out, VARHDRSZ + sizeof(SerialHeader) + data_bytes);
-    const SerialHeader header{s->options.k,        s->options.n_init, s->options.max_iter, set->d,
-                              s->options.seed,     s->options.tol,    set->n,              s->standardize};
-    std::memcpy(VARDATA(out), &header, sizeof header);
-    if (data_bytes) std::memcpy(VARDATA(out) + sizeof header, set->x, data_bytes);
-    PG_RETURN_BYTEA_P(out);
+    const SerialHeader header{s->options, s->standardize};
+    PG_RETURN_BYTEA_P(pgcrm::pg::training_serialize(s->set, &header, sizeof header));
 }
 
 Datum pgcrm_kmeans_agg_deserialize(PG_FUNCTION_ARGS) {
-    const bytea* in = PG_GETARG_BYTEA_PP(0);
+    KMeansState* s = new_state(CurrentMemoryContext, km::Options{}, true);
     SerialHeader header;
-    if (VARSIZE_ANY_EXHDR(in) < sizeof header) elog(ERROR, "pgcrm: truncated k-means state");
-    std::memcpy(&header, VARDATA_ANY(in), sizeof header);
-    km::Options options;
-    options.k = header.k;
-    options.n_init = header.n_init;
-    options.max_iter = header.max_iter;
-    options.seed = header.seed;
-    options.tol = header.tol;
-    KMeansState* s = new_state(CurrentMemoryContext, options, header.standardize);
-    if (VARSIZE_ANY_EXHDR(in) != sizeof header + sizeof(double) * header.n * header.d)
-        elog(ERROR, "pgcrm: malformed k-means state");
-    TrainingSet rows;
-    std::memset(&rows, 0, sizeof rows);
-    rows.d = header.d;
-    rows.n = rows.capacity = header.n;
-    rows.x = reinterpret_cast<double*>(const_cast<char*>(VARDATA_ANY(in) + sizeof header));
-    pgcrm::pg::training_append(s->set, &rows);
+    pgcrm::pg::training_deserialize(s->set, PG_GETARG_BYTEA_PP(0), &header, sizeof header);
+    s->options = header.options;
+    s->standardize = header.standardize;
     PG_RETURN_POINTER(s);
 }
 

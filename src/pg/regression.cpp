@@ -123,6 +123,14 @@ struct LogregState {
     bool intercept;
 };
 
+// Rows of x then y; the fit needs two more doubles and a bool per row.
+LogregState* new_logreg_state(MemoryContext context, bool intercept) {
+    auto* s = static_cast<LogregState*>(MemoryContextAllocZero(context, sizeof(LogregState)));
+    s->set = pgcrm::pg::training_create(context, false, 2 * sizeof(double) + 1, true);
+    s->intercept = intercept;
+    return s;
+}
+
 // --- crm.ttest and crm.prop_test: two mergeable samples or four counts.
 struct TTestState {
     rg::Sample treatment, control;
@@ -329,9 +337,7 @@ Datum pgcrm_logreg_step(PG_FUNCTION_ARGS) {
     if (PG_ARGISNULL(1)) PG_RETURN_POINTER(s);
     const bool intercept = intercept_arg(fcinfo, 3);
     if (!s) {
-        s = static_cast<LogregState*>(MemoryContextAllocZero(context, sizeof(LogregState)));
-        s->set = pgcrm::pg::training_create(context, false, 2 * sizeof(double) + 1, true);
-        s->intercept = intercept;
+        s = new_logreg_state(context, intercept);
     } else if (s->intercept != intercept) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("intercept differs between rows of one group")));
     }
@@ -344,52 +350,19 @@ Datum pgcrm_logreg_combine(PG_FUNCTION_ARGS) {
     auto* into = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<LogregState*>(PG_GETARG_POINTER(0));
     auto* from = PG_ARGISNULL(1) ? nullptr : reinterpret_cast<LogregState*>(PG_GETARG_POINTER(1));
     if (!from) PG_RETURN_POINTER(into);
-    if (!into) {
-        into = static_cast<LogregState*>(MemoryContextAllocZero(context, sizeof(LogregState)));
-        into->set = pgcrm::pg::training_create(context, false, 2 * sizeof(double) + 1, true);
-        into->intercept = from->intercept;
-    }
+    if (!into) into = new_logreg_state(context, from->intercept);
     pgcrm::pg::training_append(into->set, from->set);
     PG_RETURN_POINTER(into);
 }
 
 Datum pgcrm_logreg_serialize(PG_FUNCTION_ARGS) {
     const auto* s = reinterpret_cast<LogregState*>(PG_GETARG_POINTER(0));
-    const Size data = sizeof(double) * s->set->n * s->set->d;
-    const Size header = sizeof(int32) + sizeof(int64) + sizeof(bool);
-    if (data + header > MaxAllocSize - VARHDRSZ)
-        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                        errmsg("a partial logistic regression state of %lld rows is too large to pass between workers",
-                               static_cast<long long>(s->set->n)),
-                        errhint("SET max_parallel_workers_per_gather = 0 for this query.")));
-    bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + header + data));
-    SET_VARSIZE(out, VARHDRSZ + header + data);
-    char* p = VARDATA(out);
-    const int32 d = s->set->d;
-    const int64 n = s->set->n;
-    std::memcpy(p, &d, sizeof d);
-    std::memcpy(p + sizeof d, &n, sizeof n);
-    std::memcpy(p + sizeof d + sizeof n, &s->intercept, sizeof(bool));
-    if (data) std::memcpy(p + header, s->set->x, data);
-    PG_RETURN_BYTEA_P(out);
+    PG_RETURN_BYTEA_P(pgcrm::pg::training_serialize(s->set, &s->intercept, sizeof s->intercept));
 }
 
 Datum pgcrm_logreg_deserialize(PG_FUNCTION_ARGS) {
-    const bytea* in = PG_GETARG_BYTEA_PP(0);
-    const Size header = sizeof(int32) + sizeof(int64) + sizeof(bool);
-    if (VARSIZE_ANY_EXHDR(in) < header) elog(ERROR, "pgcrm: malformed logreg state");
-    const char* p = VARDATA_ANY(in);
-    TrainingSet rows;
-    std::memset(&rows, 0, sizeof rows);
-    std::memcpy(&rows.d, p, sizeof(int32));
-    std::memcpy(&rows.n, p + sizeof(int32), sizeof(int64));
-    if (VARSIZE_ANY_EXHDR(in) != header + sizeof(double) * rows.n * rows.d) elog(ERROR, "pgcrm: malformed logreg state");
-    rows.capacity = rows.n;
-    rows.x = reinterpret_cast<double*>(const_cast<char*>(p + header));
-    auto* s = static_cast<LogregState*>(palloc0(sizeof(LogregState)));
-    std::memcpy(&s->intercept, p + sizeof(int32) + sizeof(int64), sizeof(bool));
-    s->set = pgcrm::pg::training_create(CurrentMemoryContext, false, 2 * sizeof(double) + 1, true);
-    pgcrm::pg::training_append(s->set, &rows);
+    LogregState* s = new_logreg_state(CurrentMemoryContext, true);
+    pgcrm::pg::training_deserialize(s->set, PG_GETARG_BYTEA_PP(0), &s->intercept, sizeof s->intercept);
     PG_RETURN_POINTER(s);
 }
 
