@@ -488,18 +488,6 @@ std::vector<int> assign(const Dataset& p, const double* centroids, int k) {
     return labels;
 }
 
-std::vector<double> centroids_of(const Dataset& p, const std::vector<int>& labels, int k) {
-    std::vector<double> sums(static_cast<size_t>(k) * p.d, 0.0), weights(k, 0.0);
-    for (int64_t i = 0; i < p.n; ++i) {
-        const double w = weight_of(p, i);
-        for (int f = 0; f < p.d; ++f) sums[static_cast<size_t>(labels[i]) * p.d + f] += w * p.row(i)[f];
-        weights[labels[i]] += w;
-    }
-    for (int j = 0; j < k; ++j)
-        for (int f = 0; f < p.d; ++f) sums[static_cast<size_t>(j) * p.d + f] /= weights[j];
-    return sums;
-}
-
 double silhouette(const Dataset& p, const std::vector<int>& labels, int k, int64_t sample_size, uint64_t seed) {
     // Selection sampling (Knuth's Algorithm S): a deterministic sample in order.
     std::vector<int64_t> rows;

@@ -82,9 +82,6 @@ void validate_range(int k_min, int k_max);
 
 std::vector<int> assign(const Dataset& points, const double* centroids, int k);
 
-// Centroids of labelled points (weighted means); an empty cluster's row is NaN.
-std::vector<double> centroids_of(const Dataset& points, const std::vector<int>& labels, int k);
-
 // Mean silhouette coefficient (Rousseeuw 1987) with Euclidean distances. With
 // 0 < sample_size < n it is computed on a sample drawn deterministically from
 // `seed`, as scikit-learn's silhouette_score(sample_size=…) does. NaN when

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/kmeans.hpp"
+#include "datum.hpp"
 #include "guard.hpp"
 #include "training.hpp"
 
@@ -22,6 +23,8 @@ extern "C" {
 namespace km = pgcrm::kmeans;
 using pgcrm::pg::guard;
 using pgcrm::pg::pg_call;
+using pgcrm::pg::aggregate_context;
+using pgcrm::pg::float8_array;
 using pgcrm::pg::TrainingSet;
 
 #define ERRCODE_PGCRM_INSUFFICIENT_DATA MAKE_SQLSTATE('P', 'C', '0', '2', '0')
@@ -94,37 +97,22 @@ ModelData train(TrainingSet* set, const km::Options& options, bool standardize) 
     });
 }
 
-Datum float8_array(const double* v, int ndim, int* dims) {
-    const int count = ndim == 1 ? dims[0] : dims[0] * dims[1];
-    Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * count));
-    for (int i = 0; i < count; ++i) elems[i] = Float8GetDatum(v[i]);
-    int lbs[2] = {1, 1};
-    return PointerGetDatum(
-        construct_md_array(elems, nullptr, ndim, dims, lbs, FLOAT8OID, sizeof(double), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
-
 Datum model_datum(FunctionCallInfo fcinfo, const ModelData& m) {
-    TupleDesc desc;
-    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-        elog(ERROR, "pgcrm: a function returning crm.kmeans_model was declared with another type");
-    desc = BlessTupleDesc(desc);
     Datum* sizes = static_cast<Datum*>(palloc(sizeof(Datum) * m.k));
     for (int j = 0; j < m.k; ++j) sizes[j] = Int64GetDatum(m.sizes[j]);
-    int grid[2] = {m.k, m.d}, row[1] = {m.d};
-    Datum values[10] = {
-        Int32GetDatum(m.k),
-        Int64GetDatum(m.n),
-        float8_array(m.centroids, 2, grid),
-        PointerGetDatum(construct_array(sizes, m.k, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)),
-        Float8GetDatum(m.inertia),
-        Float8GetDatum(m.objective),
-        Int32GetDatum(m.iterations),
-        BoolGetDatum(m.converged),
-        m.mean ? float8_array(m.mean, 1, row) : Datum(0),
-        m.scale ? float8_array(m.scale, 1, row) : Datum(0),
-    };
-    bool nulls[10] = {false, false, false, false, false, false, false, false, m.mean == nullptr, m.scale == nullptr};
-    return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+    const int grid[2] = {m.k, m.d}, row[1] = {m.d};
+    pgcrm::pg::ResultRow r;
+    r.datum(Int32GetDatum(m.k));
+    r.datum(Int64GetDatum(m.n));
+    r.datum(float8_array(m.centroids, 2, grid));
+    r.datum(PointerGetDatum(construct_array(sizes, m.k, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)));
+    r.number(m.inertia);
+    r.number(m.objective);
+    r.datum(Int32GetDatum(m.iterations));
+    r.datum(BoolGetDatum(m.converged));
+    r.datum(m.mean ? float8_array(m.mean, 1, row) : Datum(0), !m.mean);
+    r.datum(m.scale ? float8_array(m.scale, 1, row) : Datum(0), !m.scale);
+    return r.build(fcinfo);
 }
 
 [[noreturn]] void bad_model(const char* why) {
@@ -182,6 +170,12 @@ Classifier classifier_of(HeapTupleHeader model, MemoryContext context) {
     return c;
 }
 
+void* parse_classifier(HeapTupleHeader model, MemoryContext context) {
+    auto* c = static_cast<Classifier*>(MemoryContextAlloc(context, sizeof(Classifier)));
+    *c = classifier_of(model, context);
+    return c;
+}
+
 // The features of one row to classify, checked like a training row.
 const double* point_of(Datum value, int d) {
     ArrayType* array = DatumGetArrayTypeP(value);
@@ -198,14 +192,6 @@ const double* point_of(Datum value, int d) {
                             errmsg("feature %d is %s", f + 1, std::isnan(x[f]) ? "NaN" : "infinite")));
     return x;
 }
-
-// crm.kmeans_assign caches the parsed model per call site; the model's bytes
-// are compared on every row, so a different model in the next row is seen.
-struct AssignCache {
-    Size size;
-    char* bytes;
-    Classifier classifier;
-};
 
 // The aggregate's state: the rows so far and the options of the group.
 struct KMeansState {
@@ -239,12 +225,6 @@ void require_same_options(const KMeansState* s, const km::Options& o, bool stand
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("k-means options differ between rows of one group"),
                         errhint("Pass k and the other options as constants.")));
-}
-
-MemoryContext aggregate_context(FunctionCallInfo fcinfo) {
-    MemoryContext context;
-    if (!AggCheckCallContext(fcinfo, &context)) elog(ERROR, "pgcrm: k-means aggregate support called outside an aggregate");
-    return context;
 }
 
 }  // namespace
@@ -289,20 +269,7 @@ Datum pgcrm_kmeans(PG_FUNCTION_ARGS) {
 
 // crm.kmeans_assign(features, model): the 1-based segment of a point.
 Datum pgcrm_kmeans_assign(PG_FUNCTION_ARGS) {
-    const Datum raw = PG_GETARG_DATUM(1);
-    struct varlena* model = PG_DETOAST_DATUM(raw);
-    const Size size = VARSIZE(model);
-    auto* cache = static_cast<AssignCache*>(fcinfo->flinfo->fn_extra);
-    if (!cache || cache->size != size || std::memcmp(cache->bytes, model, size) != 0) {
-        const MemoryContext context = fcinfo->flinfo->fn_mcxt;
-        if (!cache) cache = static_cast<AssignCache*>(MemoryContextAllocZero(context, sizeof(AssignCache)));
-        cache->classifier = classifier_of(reinterpret_cast<HeapTupleHeader>(model), context);
-        cache->bytes = static_cast<char*>(MemoryContextAlloc(context, size));
-        std::memcpy(cache->bytes, model, size);
-        cache->size = size;
-        fcinfo->flinfo->fn_extra = cache;
-    }
-    const Classifier& c = cache->classifier;
+    const auto& c = *static_cast<Classifier*>(pgcrm::pg::cached_model(fcinfo, PG_GETARG_DATUM(1), parse_classifier));
     const double* x = point_of(PG_GETARG_DATUM(0), c.d);
     PG_RETURN_INT32(km::classify(x, c.centroids, c.k, c.d, c.mean, c.scale, c.scratch) + 1);
 }

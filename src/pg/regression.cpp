@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/regression.hpp"
+#include "datum.hpp"
 #include "guard.hpp"
 #include "training.hpp"
 
@@ -19,85 +20,46 @@ extern "C" {
 }
 
 namespace rg = pgcrm::regression;
+using pgcrm::pg::aggregate_context;
 using pgcrm::pg::guard;
+using pgcrm::pg::ResultRow;
 using pgcrm::pg::TrainingSet;
 
 namespace {
 
-MemoryContext aggregate_context(FunctionCallInfo fcinfo) {
-    MemoryContext context;
-    if (!AggCheckCallContext(fcinfo, &context)) elog(ERROR, "pgcrm: aggregate support called outside an aggregate");
-    return context;
-}
+// "what of row N" for messages, or just "what" outside an aggregate (row 0);
+// formatted only when an error is raised.
+const char* at_row(const char* what, long long row) { return row > 0 ? psprintf("%s of row %lld", what, row) : what; }
 
 void require_finite(double v, const char* what, long long row) {
     if (!std::isfinite(v))
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("%s of row %lld is %s", what, row, std::isnan(v) ? "NaN" : "infinite"),
+                        errmsg("%s is %s", at_row(what, row), std::isnan(v) ? "NaN" : "infinite"),
                         errhint("Exclude the row or impute the value.")));
 }
 
 // The moments state holds (p + 1)² doubles: 1000 features is 8 MB a group.
 constexpr int max_features = 1000;
 
-// The x array of one row: float8, one-dimensional, no NULLs, finite.
+// The x array of one row (row 0: a single x to predict for): float8,
+// one-dimensional, no NULLs, finite.
 const double* checked_x(Datum value, int* length, long long row) {
     ArrayType* array = DatumGetArrayTypeP(value);
     if (ARR_NDIM(array) > 1)
         ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-                        errmsg("x of row %lld must be a one-dimensional array", row)));
+                        errmsg("%s must be a one-dimensional array", at_row("x", row))));
     *length = ARR_NDIM(array) == 1 ? ARR_DIMS(array)[0] : 0;
     if (*length < 1 || *length > max_features)
         ereport(ERROR, (errcode(*length < 1 ? ERRCODE_ARRAY_SUBSCRIPT_ERROR : ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                        errmsg("x of row %lld has %d values; between 1 and %d are supported", row, *length,
+                        errmsg("%s has %d values; between 1 and %d are supported", at_row("x", row), *length,
                                max_features)));
     if (ARR_HASNULL(array))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("x of row %lld contains a NULL", row),
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s contains a NULL", at_row("x", row)),
                         errhint("Filter such rows out, or fill the gaps with coalesce().")));
     const double* x = reinterpret_cast<const double*>(ARR_DATA_PTR(array));
     for (int j = 0; j < *length; ++j) require_finite(x[j], "an x value", row);
     return x;
 }
-
-Datum float8_array(const std::vector<double>& v) {
-    const int count = static_cast<int>(v.size());
-    Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * (count ? count : 1)));
-    bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * (count ? count : 1)));
-    for (int i = 0; i < count; ++i) {
-        elems[i] = Float8GetDatum(v[i]);
-        nulls[i] = std::isnan(v[i]);
-    }
-    int dims[1] = {count}, lbs[1] = {1};
-    return PointerGetDatum(
-        construct_md_array(elems, nulls, 1, dims, lbs, FLOAT8OID, sizeof(double), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
-
-// A result row; NaN scalars become NULL.
-struct Row {
-    Datum values[16];
-    bool nulls[16];
-    int count = 0;
-    void number(double v) {
-        values[count] = Float8GetDatum(v);
-        nulls[count++] = std::isnan(v);
-    }
-    void array(const std::vector<double>& v) {
-        values[count] = float8_array(v);
-        nulls[count++] = false;
-    }
-    void datum(Datum d) {
-        values[count] = d;
-        nulls[count++] = false;
-    }
-    Datum build(FunctionCallInfo fcinfo) {
-        TupleDesc desc;
-        if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
-            elog(ERROR, "pgcrm: a statistics function was declared with a non-composite result");
-        desc = BlessTupleDesc(desc);
-        if (desc->natts != count) elog(ERROR, "pgcrm: result type has %d fields, expected %d", desc->natts, count);
-        return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
-    }
-};
 
 // --- crm.linreg: the state is the moments of (x, y), see core/regression.hpp.
 struct LinregState {
@@ -164,35 +126,42 @@ bool intercept_arg(FunctionCallInfo fcinfo, int argno) {
     return PG_GETARG_BOOL(argno);
 }
 
-// Model fields read back for prediction.
-const double* model_coefficients(HeapTupleHeader model, int* count, bool** nulls, bool* intercept) {
+// A model's coefficients as prediction needs them: aliased (NULL) ones as 0,
+// as in R's predict.
+struct Coefficients {
+    int count;
+    bool intercept;
+    double* b;
+};
+
+void* parse_coefficients(HeapTupleHeader model, MemoryContext context) {
     bool isnull;
     const Datum coefficients = GetAttributeByName(model, "coefficients", &isnull);
     if (isnull) ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("the model has no coefficients")));
     const Datum with_intercept = GetAttributeByName(model, "intercept", &isnull);
-    *intercept = !isnull && DatumGetBool(with_intercept);
-    ArrayType* array = DatumGetArrayTypeP(coefficients);
+    auto* c = static_cast<Coefficients*>(MemoryContextAlloc(context, sizeof(Coefficients)));
+    c->intercept = !isnull && DatumGetBool(with_intercept);
     Datum* elems;
-    deconstruct_array(array, FLOAT8OID, sizeof(double), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, nulls, count);
-    double* out = static_cast<double*>(palloc(sizeof(double) * (*count ? *count : 1)));
-    for (int i = 0; i < *count; ++i) out[i] = (*nulls)[i] ? 0 : DatumGetFloat8(elems[i]);
-    return out;
+    bool* nulls;
+    deconstruct_array(DatumGetArrayTypeP(coefficients), FLOAT8OID, sizeof(double), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+                      &elems, &nulls, &c->count);
+    c->b = static_cast<double*>(MemoryContextAlloc(context, sizeof(double) * (c->count ? c->count : 1)));
+    for (int i = 0; i < c->count; ++i) c->b[i] = nulls[i] ? 0 : DatumGetFloat8(elems[i]);
+    return c;
 }
 
-// b₀ + Σ bⱼ xⱼ, aliased (NULL) coefficients counting as 0 as in R's predict.
+// b₀ + Σ bⱼ xⱼ for crm.linreg_predict(model, x) and crm.logreg_predict.
 double linear_predictor(FunctionCallInfo fcinfo) {
-    int count, length;
-    bool* nulls;
-    bool intercept;
-    const double* b = model_coefficients(PG_GETARG_HEAPTUPLEHEADER(0), &count, &nulls, &intercept);
-    const double* x = checked_x(PG_GETARG_DATUM(1), &length, 1);
-    const int offset = intercept ? 1 : 0;
-    if (length + offset != count)
+    const auto& c = *static_cast<Coefficients*>(pgcrm::pg::cached_model(fcinfo, PG_GETARG_DATUM(0), parse_coefficients));
+    int length;
+    const double* x = checked_x(PG_GETARG_DATUM(1), &length, 0);
+    const int offset = c.intercept ? 1 : 0;
+    if (length + offset != c.count)
         ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-                        errmsg("x has %d values, the model has %d coefficients%s", length, count,
-                               intercept ? " including the intercept" : "")));
-    double eta = intercept ? b[0] : 0;
-    for (int j = 0; j < length; ++j) eta += b[j + offset] * x[j];
+                        errmsg("x has %d values, the model has %d coefficients%s", length, c.count,
+                               c.intercept ? " including the intercept" : "")));
+    double eta = c.intercept ? c.b[0] : 0;
+    for (int j = 0; j < length; ++j) eta += c.b[j + offset] * x[j];
     return eta;
 }
 
@@ -310,7 +279,7 @@ Datum pgcrm_linreg_deserialize(PG_FUNCTION_ARGS) {
 Datum pgcrm_linreg_final(PG_FUNCTION_ARGS) {
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
     auto* s = reinterpret_cast<LinregState*>(PG_GETARG_POINTER(0));
-    Row row;
+    ResultRow row;
     guard([&] {
         const rg::Fit f = rg::linreg(moments_of(s), s->intercept);
         pgcrm::pg::pg_call([&] {
@@ -378,7 +347,7 @@ Datum pgcrm_logreg_final(PG_FUNCTION_ARGS) {
         std::memmove(set->x + i * p, set->x + i * set->d, sizeof(double) * p);
     }
     set->d = p;  // the state is consumed (FINALFUNC_MODIFY = READ_WRITE)
-    Row row;
+    ResultRow row;
     guard([&] {
         const rg::LogisticFit f = rg::logreg(set->x, y, set->n, p, s->intercept);
         pgcrm::pg::pg_call([&] {
@@ -448,7 +417,7 @@ Datum pgcrm_ttest_final(PG_FUNCTION_ARGS) {
     if (PG_ARGISNULL(0)) PG_RETURN_NULL();
     const auto* s = reinterpret_cast<TTestState*>(PG_GETARG_POINTER(0));
     const rg::TTest t = guard([&] { return rg::ttest(s->treatment, s->control, s->equal_var); });
-    Row row;
+    ResultRow row;
     for (double v : {t.t, t.df, t.p_value, t.mean_treatment, t.mean_control, t.difference, t.ci_low, t.ci_high})
         row.number(v);
     row.datum(Int64GetDatum(static_cast<int64>(s->treatment.n)));
@@ -494,7 +463,7 @@ Datum pgcrm_prop_test_final(PG_FUNCTION_ARGS) {
     const auto* s = reinterpret_cast<PropState*>(PG_GETARG_POINTER(0));
     const rg::PropTest r =
         guard([&] { return rg::prop_test(s->converted[1], s->total[1], s->converted[0], s->total[0]); });
-    Row row;
+    ResultRow row;
     for (double v : {r.p_treatment, r.p_control, r.difference, r.ci_low, r.ci_high, r.z, r.p_value, r.lift,
                      r.lift_ci_low, r.lift_ci_high})
         row.number(v);

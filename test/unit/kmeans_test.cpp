@@ -73,9 +73,13 @@ TEST(KMeans, AssignsEachPointToTheNearestCentroid) {
     EXPECT_EQ(assign(p.view(), centroids.data(), 2), (std::vector<int>{0, 1, 0, 1}));
 }
 
+// One Lloyd step from centres [2,3] and [8,7] labels the points [0,0,1,1]
+// and moves the centres to the cluster means.
 TEST(KMeans, UpdatesCentroidsToTheClusterMeans) {
     Points p({{2, 3}, {3, 4}, {5, 8}, {8, 7}});
-    EXPECT_EQ(centroids_of(p.view(), {0, 0, 1, 1}, 2), (std::vector<double>{2.5, 3.5, 6.5, 7.5}));
+    const Model m = refine(p.view(), {}, {2, 3, 8, 7}, 1, 1e-4);
+    EXPECT_EQ(m.centroids, (std::vector<double>{2.5, 3.5, 6.5, 7.5}));
+    EXPECT_EQ(m.sizes, (std::vector<int64_t>{2, 2}));
 }
 
 TEST(KMeans, ConvergesOnTheWorkedExample) {

@@ -1,0 +1,39 @@
+// Small conversions shared by the SQL functions that return or take models.
+// Plain C style: errors are ereport(ERROR), no C++ object is alive.
+#pragma once
+
+#include <vector>
+
+#include "postgres.hpp"
+
+extern "C" {
+#include "access/htup.h"
+}
+
+namespace pgcrm::pg {
+
+// The aggregate's memory context; an error when called outside an aggregate.
+MemoryContext aggregate_context(FunctionCallInfo fcinfo);
+
+// A float8 array (ndim 1 or 2) of v; NaN elements become NULL.
+Datum float8_array(const double* v, int ndim, const int* dims);
+
+// A composite result built field by field, in the declared order; NaN
+// numbers and arrays' NaN elements become NULL.
+struct ResultRow {
+    Datum values[16];
+    bool nulls[16];
+    int count = 0;
+    void number(double v);
+    void array(const std::vector<double>& v);
+    void datum(Datum d, bool isnull = false);
+    Datum build(FunctionCallInfo fcinfo);  // fails unless the function returns a composite of `count` fields
+};
+
+// The parsed form of a model argument, cached per call site in fn_extra. The
+// model's bytes are compared on every call, so a different model in the next
+// row is parsed afresh; the same model is parsed once per query.
+using ModelParser = void* (*)(HeapTupleHeader model, MemoryContext context);
+void* cached_model(FunctionCallInfo fcinfo, Datum model, ModelParser parse);
+
+}  // namespace pgcrm::pg
