@@ -21,8 +21,8 @@ Datum float8_array(const double* v, int ndim, const int* dims);
 // A composite result built field by field, in the declared order; NaN
 // numbers and arrays' NaN elements become NULL.
 struct ResultRow {
-    Datum values[16];
-    bool nulls[16];
+    Datum values[24];
+    bool nulls[24];
     int count = 0;
     void number(double v);
     void array(const std::vector<double>& v);
