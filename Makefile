@@ -63,3 +63,4 @@ bench: build-all
 	bench/reservation/run
 	bench/kmeans/run
 	bench/regression/run
+	bench/forecast/run

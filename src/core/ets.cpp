@@ -190,7 +190,7 @@ struct Objective {
         const bool ok = (!enforce_admissible || admissible(p, layout.spec, layout.m)) &&
                         filter(y->data(), n, layout.m, layout.spec, p, work, r.data(), nullptr, sse, sum_log);
         if (!ok) {
-            r.setConstant(1e50);  // a wall: the step is rejected
+            r.setConstant(1e20);  // a wall above any real residual: the step is rejected
             return 0;
         }
         if (layout.spec.multiplicative_error) r *= std::exp(sum_log / n);
@@ -276,7 +276,20 @@ Eigen::VectorXd optimise(const std::vector<double>& y, const Layout& layout, con
     }
     Eigen::VectorXd x = start;
     lm.minimize(x);
-    return x;
+    return x.allFinite() ? x : start;
+}
+
+// The model at optimiser point x; false where the model is undefined there.
+bool evaluated(const std::vector<double>& y, const Layout& layout, const Eigen::VectorXd& x, Model& model) {
+    States st;
+    layout.states(x, st);
+    Params p = layout.params(x);
+    States probe = st;
+    double sse, sum_log;
+    if (!filter(y.data(), static_cast<int>(y.size()), layout.m, layout.spec, p, probe, nullptr, nullptr, sse, sum_log))
+        return false;
+    model = evaluate(y, layout.m, layout.spec, p, st);
+    return std::isfinite(model.loglik);
 }
 
 void require_fit(const std::vector<double>& y, int m, const Spec& spec) {
@@ -386,6 +399,7 @@ bool admissible(const Params& p, const Spec& spec, int m) {
     if (!seasonal(spec) || m < 2) return true;
     const double phi = spec.trend == Trend::damped ? p.phi : 1.0;
     const double alpha = p.alpha, beta = trended(spec) ? p.beta : 0.0, gamma = p.gamma;
+    if (!std::isfinite(alpha + beta + gamma + phi)) return false;
     // Hyndman et al. (2008), ch. 10: the linear conditions, then the roots.
     if (gamma < std::max(1 - 1 / phi - alpha, 0.0) || gamma > 1 + 1 / phi - alpha) return false;
     if (alpha < 1 - 1 / phi - gamma * (1 - m + phi + phi * m) / (2 * phi * m)) return false;
@@ -397,7 +411,9 @@ bool admissible(const Params& p, const Spec& spec, int m) {
     poly[m] = alpha + beta - phi;
     poly[m + 1] = 1;
     Eigen::PolynomialSolver<double, Eigen::Dynamic> solver(poly);
-    return solver.roots().cwiseAbs().maxCoeff() <= 1 + 1e-10;
+    const auto& roots = solver.roots();
+    // No roots means the eigenvalue solver did not converge: not provably admissible.
+    return roots.size() > 0 && roots.cwiseAbs().maxCoeff() <= 1 + 1e-10;
 }
 
 Model evaluate(const std::vector<double>& y, int m, const Spec& spec, const Params& params, const States& initial) {
@@ -453,9 +469,8 @@ Model fit(const std::vector<double>& y, int m, const Spec& spec, Effort effort) 
             x = optimise(y, layout, start, true, effort);
             if (!admissible(layout.params(x), spec, layout.m)) continue;
         }
-        States st;
-        layout.states(x, st);
-        Model model = evaluate(y, layout.m, spec, layout.params(x), st);
+        Model model;
+        if (!evaluated(y, layout, x, model)) continue;
         if (!found || model.loglik > best.loglik) best = std::move(model);
         found = true;
     }
@@ -469,10 +484,8 @@ Model refine(const std::vector<double>& y, const Model& model) {
     const Layout layout{model.spec, model.m};
     const Eigen::VectorXd x = optimise(y, layout, layout.pack(model.params, model.initial),
                                        seasonal(model.spec), Effort::thorough);
-    States st;
-    layout.states(x, st);
-    Model refined = evaluate(y, layout.m, model.spec, layout.params(x), st);
-    return refined.loglik > model.loglik ? refined : model;
+    Model refined;
+    return evaluated(y, layout, x, refined) && refined.loglik > model.loglik ? refined : model;
 }
 
 std::vector<double> point_forecast(const Model& model, int horizon) {
