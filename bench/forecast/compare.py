@@ -117,10 +117,11 @@ r_48 = float(os.popen(
     "cat(mean(t))' 2>/dev/null").read())
 
 cpu = os.popen("nproc").read().strip()
+r_version = os.popen("Rscript -e 'cat(R.version.string)' 2>/dev/null").read().strip()
+forecast_version = os.popen("Rscript -e 'cat(format(packageVersion(\"forecast\")))' 2>/dev/null").read().strip()
 print("# Forecasting benchmark\n")
-print(f"`bench/forecast/run` (RUNS={RUNS}, medians of {RUNS} runs per timing), {cpu} cores. "
-      f"R {os.popen('Rscript -e \"cat(R.version.string)\" 2>/dev/null').read().strip()}, "
-      f"forecast {os.popen('Rscript -e \"cat(format(packageVersion(\\\"forecast\\\")))\" 2>/dev/null').read().strip()}.\n")
+print(f"`bench/forecast/run` (RUNS={RUNS}, medians of {RUNS} runs per timing), {cpu} cores, "
+      f"{r_version}, forecast {forecast_version}.\n")
 print(f"## Accuracy on {n} public series (R's datasets and forecast packages), last periods held out\n")
 print("Horizons as in M3: 18 for monthly, 8 for quarterly, 6 for yearly series. MASE is scaled by the in-sample")
 print("seasonal naive MAE (lag 1 for yearly series), sMAPE is the M4 definition (%). Both are computed by this")

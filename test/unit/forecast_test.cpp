@@ -441,3 +441,19 @@ TEST(Timeseries, RejectsDuplicatesIrregularTimesAndNonFiniteValues) {
     expect_error(sqlstate::invalid_parameter_value,
                  [] { timeseries::regularize({0, day}, {1, INFINITY}, 0, Fill::zero); });
 }
+
+// Four years of noisy monthly demand on which refining ETS(A,A,A) once made
+// the admissibility check's eigenvalue solver return no roots (an Eigen
+// assertion on an empty vector): 'auto' must still forecast it.
+TEST(Forecast, AutoSurvivesASolverFailureWhileRefining) {
+    const std::vector<double> y{65,  67,  134, 107, 133, 159, 161, 146, 147, 110, 106, 81,  98,  81,  113, 129,
+                                163, 170, 174, 162, 146, 176, 110, 85,  98,  86,  139, 147, 164, 192, 199, 196,
+                                171, 140, 144, 92,  90,  112, 113, 136, 179, 197, 206, 189, 197, 150, 159, 111};
+    forecast::Options o;
+    o.horizon = 6;
+    o.season_length = 12;
+    const forecast::Result r = forecast::forecast(y, o);
+    EXPECT_EQ(r.model.find("ETS("), 0u);
+    for (double v : r.point) EXPECT_TRUE(std::isfinite(v));
+    for (const char* code : {"AAA", "MAA"}) EXPECT_NO_THROW(ets::fit(y, 12, spec(code))) << code;
+}
