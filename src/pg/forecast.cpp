@@ -179,25 +179,23 @@ struct Outcome {
 
 // Plain C++: throws, never calls PostgreSQL.
 Outcome compute(const ForecastState* s) {
-    {
-        Outcome out;
-        const ts::Grid grid =
-            ts::regularize(std::vector<int64_t>(s->times, s->times + s->count),
-                           std::vector<double>(s->values, s->values + s->count), s->options.season_length,
-                           static_cast<ts::Fill>(s->options.fill));
-        out.step = grid.step;
-        out.season_length = s->options.season_length > 0 ? s->options.season_length : grid.step.season_length();
-        out.n = static_cast<int>(grid.values.size());
-        out.filled = grid.filled;
-        out.result = fc::forecast(grid.values, core_options(s->options, out.season_length));
-        if (grid.values.size() > 1)
-            for (int h = 1; h <= s->options.horizon; ++h) out.future.push_back(grid.time_at(out.n - 1 + h));
-        for (size_t l = 0; l < out.result.lower.size(); ++l) {
-            out.lower.insert(out.lower.end(), out.result.lower[l].begin(), out.result.lower[l].end());
-            out.upper.insert(out.upper.end(), out.result.upper[l].begin(), out.result.upper[l].end());
-        }
-        return out;
+    Outcome out;
+    const ts::Grid grid =
+        ts::regularize(std::vector<int64_t>(s->times, s->times + s->count),
+                       std::vector<double>(s->values, s->values + s->count), s->options.season_length,
+                       static_cast<ts::Fill>(s->options.fill));
+    out.step = grid.step;
+    out.season_length = s->options.season_length > 0 ? s->options.season_length : grid.step.season_length();
+    out.n = static_cast<int>(grid.values.size());
+    out.filled = grid.filled;
+    out.result = fc::forecast(grid.values, core_options(s->options, out.season_length));
+    if (grid.values.size() > 1)
+        for (int h = 1; h <= s->options.horizon; ++h) out.future.push_back(grid.time_at(out.n - 1 + h));
+    for (size_t l = 0; l < out.result.lower.size(); ++l) {
+        out.lower.insert(out.lower.end(), out.result.lower[l].begin(), out.result.lower[l].end());
+        out.upper.insert(out.upper.end(), out.result.upper[l].begin(), out.result.upper[l].end());
     }
+    return out;
 }
 
 Datum text_or_null(const std::string& s, bool* isnull) {
