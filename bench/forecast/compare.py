@@ -14,8 +14,7 @@ import psycopg2
 
 RUNS = int(os.environ.get("RUNS", "3"))
 OUT = sys.argv[1]
-START = {12: "1900-01-01", 4: "1900-01-01", 1: "1900-01-01"}
-STEP = {12: "months => i - 1", 4: "months => 3 * (i - 1)", 1: "years => i - 1"}
+STEP = {12: "months => (i - 1)::int", 4: "months => 3 * (i - 1)::int", 1: "years => (i - 1)::int"}
 
 
 def connect():
@@ -48,7 +47,7 @@ cur.execute("CREATE TABLE bench_train (name text, m int, h int, t timestamptz, v
 for name, s in series.items():
     train = s["y"][:-s["h"]]
     cur.execute(f"""INSERT INTO bench_train SELECT %s, %s, %s, timestamptz '1900-01-01' + make_interval({STEP[s['m']]}), v
-                    FROM unnest(%s::float8[]) WITH ORDINALITY u(v, i)""".replace("i - 1", "(i - 1)::int"),
+                    FROM unnest(%s::float8[]) WITH ORDINALITY u(v, i)""",
                 (name, s["m"], s["h"], train))
 cur.execute("ANALYZE bench_train")
 

@@ -22,6 +22,21 @@ struct ModelCache {
 
 }  // namespace
 
+void require_arg(FunctionCallInfo fcinfo, int argno, const char* name) {
+    if (PG_ARGISNULL(argno))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", name)));
+}
+
+const void* array_of_8_bytes(Datum value, int* count, const char* what) {
+    ArrayType* array = DatumGetArrayTypeP(value);
+    if (ARR_NDIM(array) > 1)
+        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("%s must be a one-dimensional array", what)));
+    if (ARR_HASNULL(array))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s contains a NULL", what)));
+    *count = ARR_NDIM(array) == 1 ? ARR_DIMS(array)[0] : 0;
+    return ARR_DATA_PTR(array);
+}
+
 MemoryContext aggregate_context(FunctionCallInfo fcinfo) {
     MemoryContext context;
     if (!AggCheckCallContext(fcinfo, &context)) elog(ERROR, "pgcrm: aggregate support called outside an aggregate");

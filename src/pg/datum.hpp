@@ -12,6 +12,13 @@ extern "C" {
 
 namespace pgcrm::pg {
 
+// An error naming the argument when argument argno is NULL.
+void require_arg(FunctionCallInfo fcinfo, int argno, const char* name);
+
+// The elements of a one-dimensional array of 8-byte pass-by-value elements
+// (float8, timestamptz) without NULLs; an empty array has 0.
+const void* array_of_8_bytes(Datum value, int* count, const char* what);
+
 // The aggregate's memory context; an error when called outside an aggregate.
 MemoryContext aggregate_context(FunctionCallInfo fcinfo);
 

@@ -29,6 +29,7 @@ namespace ts = pgcrm::timeseries;
 using pgcrm::pg::aggregate_context;
 using pgcrm::pg::guard;
 using pgcrm::pg::pg_call;
+using pgcrm::pg::require_arg;
 using pgcrm::pg::ResultRow;
 
 namespace {
@@ -77,15 +78,8 @@ ts::Fill fill_of(const char* text) {
     return fill;
 }
 
-// A one-dimensional float8 array without NULLs; what names it in messages.
 const double* doubles_of(Datum value, int* count, const char* what) {
-    ArrayType* array = DatumGetArrayTypeP(value);
-    if (ARR_NDIM(array) > 1)
-        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("%s must be a one-dimensional array", what)));
-    if (ARR_HASNULL(array))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s contains a NULL", what)));
-    *count = ARR_NDIM(array) == 1 ? ARR_DIMS(array)[0] : 0;
-    return reinterpret_cast<const double*>(ARR_DATA_PTR(array));
+    return static_cast<const double*>(pgcrm::pg::array_of_8_bytes(value, count, what));
 }
 
 // --- The aggregate state: the options of the first row and every (time,
@@ -108,7 +102,7 @@ struct ForecastState {
 Options options_of(FunctionCallInfo fcinfo) {
     Options o;
     std::memset(&o, 0, sizeof o);
-    if (PG_ARGISNULL(3)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("horizon must not be NULL")));
+    require_arg(fcinfo, 3, "horizon");
     o.horizon = PG_GETARG_INT32(3);
     o.season_length = PG_NARGS() > 4 && !PG_ARGISNULL(4) ? PG_GETARG_INT32(4) : 0;
     if (PG_NARGS() > 4 && !PG_ARGISNULL(4) && o.season_length < 1)
@@ -173,7 +167,7 @@ struct Outcome {
     fc::Result result;
     ts::Step step;
     int season_length, n, filled;
-    std::vector<int64> future;
+    std::vector<int64_t> future;  // empty for a single value: no step
     std::vector<double> lower, upper;  // levels × horizon, row-major
 };
 
@@ -198,42 +192,33 @@ Outcome compute(const ForecastState* s) {
     return out;
 }
 
-Datum text_or_null(const std::string& s, bool* isnull) {
-    *isnull = s.empty();
-    return s.empty() ? Datum(0) : CStringGetTextDatum(s.c_str());
+// Session-time-zone timestamptz[] of wall-clock times.
+Datum timestamps(const std::vector<int64_t>& local) {
+    const int n = static_cast<int>(local.size());
+    Datum* d = static_cast<Datum*>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
+    for (int i = 0; i < n; ++i) d[i] = TimestampTzGetDatum(from_wall_clock(local[i]));
+    return PointerGetDatum(construct_array(d, n, TIMESTAMPTZOID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
 // Fills row from out; calls PostgreSQL only, creates no C++ object.
 void fill_result(ResultRow& row, const ForecastState* s, const Outcome& out) {
     const fc::Result& r = out.result;
-    const int horizon = s->options.horizon, levels = s->options.level_count;
-    {
-        bool isnull;
-        row.datum(CStringGetTextDatum(r.model.c_str()));
-        row.datum(CStringGetTextDatum(s->options.method));
-        const Datum note = text_or_null(r.note, &isnull);
-        row.datum(note, isnull);
-        row.datum(Int32GetDatum(out.season_length));
-        row.datum(interval_of(out.step), out.step.months == 0 && out.step.micros == 0);
-        row.datum(Int32GetDatum(out.n));
-        row.datum(Int32GetDatum(out.filled));
-        for (double v : {r.alpha, r.beta, r.gamma, r.phi, r.loglik, r.aicc, r.sigma2}) row.number(v);
-        const int level_dims[1] = {levels};
-        row.datum(pgcrm::pg::float8_array(s->options.levels, 1, level_dims));
-        Datum* times = static_cast<Datum*>(palloc(sizeof(Datum) * horizon));
-        bool* time_nulls = static_cast<bool*>(palloc(sizeof(bool) * horizon));
-        for (int h = 0; h < horizon; ++h) {
-            time_nulls[h] = out.future.empty();
-            times[h] = out.future.empty() ? Datum(0) : TimestampTzGetDatum(from_wall_clock(out.future[h]));
-        }
-        int lbs[1] = {1}, dims[1] = {horizon};
-        row.datum(PointerGetDatum(construct_md_array(times, time_nulls, 1, dims, lbs, TIMESTAMPTZOID, sizeof(int64),
-                                                     FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)));
-        row.array(r.point);
-        const int grid[2] = {levels, horizon};
-        row.datum(pgcrm::pg::float8_array(out.lower.data(), 2, grid));
-        row.datum(pgcrm::pg::float8_array(out.upper.data(), 2, grid));
-    }
+    const bool no_step = out.future.empty();  // a single value
+    row.datum(CStringGetTextDatum(r.model.c_str()));
+    row.datum(CStringGetTextDatum(s->options.method));
+    row.datum(r.note.empty() ? Datum(0) : CStringGetTextDatum(r.note.c_str()), r.note.empty());
+    row.datum(Int32GetDatum(out.season_length));
+    row.datum(no_step ? Datum(0) : interval_of(out.step), no_step);
+    row.datum(Int32GetDatum(out.n));
+    row.datum(Int32GetDatum(out.filled));
+    for (double v : {r.alpha, r.beta, r.gamma, r.phi, r.loglik, r.aicc, r.sigma2}) row.number(v);
+    const int level_dims[1] = {s->options.level_count};
+    row.datum(pgcrm::pg::float8_array(s->options.levels, 1, level_dims));
+    row.datum(no_step ? Datum(0) : timestamps(out.future), no_step);
+    row.array(r.point);
+    const int grid[2] = {s->options.level_count, s->options.horizon};
+    row.datum(pgcrm::pg::float8_array(out.lower.data(), 2, grid));
+    row.datum(pgcrm::pg::float8_array(out.upper.data(), 2, grid));
 }
 
 // A series given as two arrays: checked sizes, on its grid.
@@ -244,21 +229,15 @@ struct ArraySeries {
 };
 
 ArraySeries array_series(FunctionCallInfo fcinfo) {
-    for (int i = 0; i < 2; ++i)
-        if (PG_ARGISNULL(i))
-            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", i ? "value" : "ts")));
-    ArrayType* t = PG_GETARG_ARRAYTYPE_P(0);
-    const int n = ARR_NDIM(t) == 1 ? ARR_DIMS(t)[0] : 0;
-    if (ARR_NDIM(t) > 1)
-        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("ts must be a one-dimensional array")));
-    if (ARR_HASNULL(t)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("ts contains a NULL")));
-    int count;
+    require_arg(fcinfo, 0, "ts");
+    require_arg(fcinfo, 1, "value");
+    int n, count;
+    const auto* raw = static_cast<const TimestampTz*>(pgcrm::pg::array_of_8_bytes(PG_GETARG_DATUM(0), &n, "ts"));
     const double* values = doubles_of(PG_GETARG_DATUM(1), &count, "value");
     if (count != n)
         ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
                         errmsg("ts has %d elements but value has %d", n, count)));
     if (n == 0) ereport(ERROR, (errcode(MAKE_SQLSTATE('P', 'C', '0', '2', '0')), errmsg("the series is empty")));
-    const auto* raw = reinterpret_cast<const TimestampTz*>(ARR_DATA_PTR(t));
     int64* local = static_cast<int64*>(palloc(sizeof(int64) * n));
     for (int i = 0; i < n; ++i) local[i] = wall_clock(raw[i]);
     return {local, values, n};
@@ -274,17 +253,10 @@ int season_arg(FunctionCallInfo fcinfo, int argno) {
 }
 
 const char* text_arg(FunctionCallInfo fcinfo, int argno, const char* name) {
-    if (PG_ARGISNULL(argno))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", name)));
+    require_arg(fcinfo, argno, name);
     return text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
-Datum timestamps(const std::vector<int64_t>& local) {
-    const int n = static_cast<int>(local.size());
-    Datum* d = static_cast<Datum*>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
-    for (int i = 0; i < n; ++i) d[i] = TimestampTzGetDatum(from_wall_clock(local[i]));
-    return PointerGetDatum(construct_array(d, n, TIMESTAMPTZOID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
 
 }  // namespace
 
@@ -422,10 +394,8 @@ Datum pgcrm_decompose_arrays(PG_FUNCTION_ARGS) {
 
 // crm.forecast_accuracy(actual, forecast, history, season_length)
 Datum pgcrm_forecast_accuracy(PG_FUNCTION_ARGS) {
-    for (int i = 0; i < 2; ++i)
-        if (PG_ARGISNULL(i))
-            ereport(ERROR,
-                    (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", i ? "forecast" : "actual")));
+    require_arg(fcinfo, 0, "actual");
+    require_arg(fcinfo, 1, "forecast");
     int n_actual, n_forecast, n_history = 0;
     const double* actual = doubles_of(PG_GETARG_DATUM(0), &n_actual, "actual");
     const double* forecast = doubles_of(PG_GETARG_DATUM(1), &n_forecast, "forecast");
@@ -447,10 +417,8 @@ Datum pgcrm_forecast_accuracy(PG_FUNCTION_ARGS) {
 // fill) → per origin arrays, unnested by crm.backtest.
 Datum pgcrm_backtest_arrays(PG_FUNCTION_ARGS) {
     const ArraySeries series = array_series(fcinfo);
-    for (int i : {2, 3})
-        if (PG_ARGISNULL(i))
-            ereport(ERROR,
-                    (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", i == 2 ? "horizon" : "origins")));
+    require_arg(fcinfo, 2, "horizon");
+    require_arg(fcinfo, 3, "origins");
     const int horizon = PG_GETARG_INT32(2), origins = PG_GETARG_INT32(3);
     const int season = season_arg(fcinfo, 4);
     const char* method = text_arg(fcinfo, 5, "method");

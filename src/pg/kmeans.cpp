@@ -22,6 +22,7 @@ extern "C" {
 
 namespace km = pgcrm::kmeans;
 using pgcrm::pg::guard;
+using pgcrm::pg::require_arg;
 using pgcrm::pg::pg_call;
 using pgcrm::pg::aggregate_context;
 using pgcrm::pg::float8_array;
@@ -51,15 +52,10 @@ T* palloc_copy(const std::vector<T>& v) {
     return out;
 }
 
-void require(FunctionCallInfo fcinfo, int argno, const char* name) {
-    if (PG_ARGISNULL(argno))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", name)));
-}
-
 // Options from arguments k, n_init, max_iter, tol, seed at `first`…
 km::Options options_from(FunctionCallInfo fcinfo, int first) {
     static const char* names[] = {"k", "n_init", "max_iter", "tol", "seed"};
-    for (int i = 0; i < 5; ++i) require(fcinfo, first + i, names[i]);
+    for (int i = 0; i < 5; ++i) require_arg(fcinfo, first + i, names[i]);
     km::Options o;
     o.k = PG_GETARG_INT32(first);
     o.n_init = PG_GETARG_INT32(first + 1);
@@ -252,8 +248,8 @@ Datum pgcrm_kmeans_agg_final(PG_FUNCTION_ARGS);
 
 // crm.kmeans(source, k, n_init, max_iter, tol, seed, standardize, weight)
 Datum pgcrm_kmeans(PG_FUNCTION_ARGS) {
-    require(fcinfo, 0, "source");
-    require(fcinfo, 6, "standardize");
+    require_arg(fcinfo, 0, "source");
+    require_arg(fcinfo, 6, "standardize");
     const km::Options options = options_from(fcinfo, 1);
     guard([&] { km::validate(options); });
     const char* source = text_to_cstring(PG_GETARG_TEXT_PP(0));
@@ -276,8 +272,8 @@ Datum pgcrm_kmeans_assign(PG_FUNCTION_ARGS) {
 
 // crm.silhouette(source, model, sample_size): in the model's fit space.
 Datum pgcrm_silhouette(PG_FUNCTION_ARGS) {
-    require(fcinfo, 0, "source");
-    require(fcinfo, 1, "model");
+    require_arg(fcinfo, 0, "source");
+    require_arg(fcinfo, 1, "model");
     const int64 sample = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2);
     if (!PG_ARGISNULL(2) && sample < 2)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -306,10 +302,10 @@ Datum pgcrm_silhouette(PG_FUNCTION_ARGS) {
 
 // crm.kmeans_elbow(source, k_min, k_max, n_init, max_iter, tol, seed, standardize, sample_size)
 Datum pgcrm_kmeans_elbow(PG_FUNCTION_ARGS) {
-    require(fcinfo, 0, "source");
-    require(fcinfo, 1, "k_min");
-    require(fcinfo, 2, "k_max");
-    require(fcinfo, 7, "standardize");
+    require_arg(fcinfo, 0, "source");
+    require_arg(fcinfo, 1, "k_min");
+    require_arg(fcinfo, 2, "k_max");
+    require_arg(fcinfo, 7, "standardize");
     km::Options options = options_from(fcinfo, 2);  // k_max stands in for k
     const int k_min = PG_GETARG_INT32(1), k_max = PG_GETARG_INT32(2);
     const int64 sample = PG_ARGISNULL(8) ? 0 : PG_GETARG_INT32(8);
@@ -353,10 +349,10 @@ Datum pgcrm_kmeans_agg_step(PG_FUNCTION_ARGS) {
     bool standardize = true;
     if (PG_NARGS() > 3) {
         options = options_from(fcinfo, 2);
-        require(fcinfo, 7, "standardize");
+        require_arg(fcinfo, 7, "standardize");
         standardize = PG_GETARG_BOOL(7);
     } else {
-        require(fcinfo, 2, "k");
+        require_arg(fcinfo, 2, "k");
         options.k = PG_GETARG_INT32(2);
     }
     KMeansState* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<KMeansState*>(PG_GETARG_POINTER(0));

@@ -4,7 +4,7 @@
 -- predict(interval = "prediction"), decompose() and accuracy(), printed with
 -- 17 significant digits.
 BEGIN;
-SELECT plan(42);
+SELECT plan(43);
 SET LOCAL TimeZone = 'UTC';
 
 -- A plain table: parallel workers cannot read temporary ones.
@@ -113,6 +113,9 @@ SELECT is((SELECT (crm.forecast(t, v, 2)).note FROM (SELECT timestamptz '2020-01
 SELECT alike((SELECT (crm.forecast(t, v, 3)).note FROM series WHERE name = 'air' AND t < '1950-04-01'),
             '15 values are too few for seasonal models with season length 12%', 'auto falls back and says why');
 SELECT is((SELECT (crm.forecast(t, v, 3)).model FROM series WHERE name = 'air' AND t < '1949-04-01'), 'naive', 'three values: naive');
+SELECT ok((SELECT (f).ts IS NULL AND (f).step IS NULL AND (f).point = '{112,112}' AND (f).lower[1][1] IS NULL
+             FROM (SELECT crm.forecast(t, v, 2) f FROM series WHERE name = 'air' AND t = '1949-01-01') s),
+          'a single value: repeated, with no spacing and no spread');
 SELECT throws_ok($$SELECT crm.forecast(t, v, 3, NULL, 'hw_additive') FROM series WHERE name = 'air' AND t < '1950-04-01'$$,
                  'PC020', 'ETS(A,A,A) with season length 12 needs at least 21 values; the series has 15', 'explicit method, too few values');
 SELECT throws_ok($$SELECT crm.forecast(t, v - 200, 3, NULL, 'MAM') FROM series WHERE name = 'air'$$, '22023', NULL,
@@ -122,7 +125,7 @@ SELECT throws_ok($$SELECT crm.forecast(t, v, 3, NULL, 'auto', '{80,100}') FROM s
 SELECT throws_ok($$SELECT crm.forecast(t, v, 3, NULL, 'arima') FROM series WHERE name = 'air'$$, '22023', 'unknown forecasting method "arima"', 'unknown method');
 SELECT throws_ok($$SELECT crm.forecast(t, CASE WHEN t = '1950-01-01' THEN 'NaN' ELSE v END, 3) FROM series WHERE name = 'air'$$,
                  '22023', 'the value at 1950-01-01 is NaN', 'NaN value');
-SELECT throws_ok($$SELECT crm.forecast(t, v, 3) FROM series WHERE name IN ('air', 'usacc')$$, '22023', NULL, 'duplicate timestamps... or two series mixed');
+SELECT throws_ok($$SELECT crm.forecast(t, v, 3) FROM series WHERE name IN ('air', 'usacc')$$, '22023', NULL, 'two series in one group: duplicate timestamps');
 SELECT throws_ok($$SELECT crm.forecast(t, v, 3) FROM (VALUES ('2024-01-01 10:00:01'::timestamptz, 1.0), ('2024-01-01 10:00:00.5', 2), ('2024-01-03 17:13:07', 3)) x(t, v)$$,
                  '22023', NULL, 'irregular spacing');
 SELECT throws_ok($$SELECT crm.forecast(t, v, (v::int % 2) + 1) FROM series WHERE name = 'air'$$, '22023', NULL, 'options must not vary in a group');
