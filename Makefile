@@ -13,7 +13,8 @@ OBJS      = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 
 # The install script, assembled from one file per area in this order.
 SQL_PARTS  = sql/schema.sql sql/workflow.sql sql/common.sql sql/accounts.sql sql/catalog.sql \
-             sql/orders.sql sql/projects.sql sql/credit.sql sql/inventory.sql sql/segmentation.sql sql/statistics.sql sql/forecast.sql sql/demo_data.sql sql/finish.sql
+             sql/orders.sql sql/projects.sql sql/credit.sql sql/inventory.sql sql/segmentation.sql sql/statistics.sql \
+             sql/forecast.sql sql/warehouse.sql sql/etl.sql sql/bi.sql sql/jobs.sql sql/demo_data.sql sql/finish.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = build
 

@@ -239,3 +239,57 @@ SELECT family FROM family_month GROUP BY family ORDER BY sum(metres) DESC LIMIT 
 \o
 \pset format aligned
 \pset tuples_only off
+
+\echo
+\echo '=== Warehouse: the whole pipeline once by hand (pg_cron runs the same jobs on a schedule) ==='
+-- What every real CRM has: a client entered twice, a production order nobody linked to an order.
+INSERT INTO crm.account (name, industry, region, email, phone)
+SELECT name || ' (entered again)', industry, region, 'Orders+tender@' || split_part(email, '@', 2), '+380 50 765 4321'
+  FROM crm.account ORDER BY id LIMIT 1;
+INSERT INTO crm.production_order (product_id, diameter_mm, length_m, quantity)
+SELECT id, 300, 12, 24 FROM crm.product WHERE sku = 'GRP-P10-DN300';
+SELECT job, mode, status, rows_touched AS rows, round(extract(epoch FROM finished - started)::numeric, 2) AS seconds, message
+  FROM crm.etl_refresh();
+\echo 'Then a few changes (an order placed, a price corrected, a client moved) and the 5-minute job refreshes only them:'
+WITH o AS (INSERT INTO crm.sales_order (account_id, status) SELECT min(id), 'draft' FROM crm.account RETURNING id)
+INSERT INTO crm.order_line (order_id, line_no, product_id, quantity, unit_price)
+SELECT o.id, 1, p.id, 120, p.list_price FROM o, crm.product p WHERE p.sku = 'GRP-P10-DN300';
+UPDATE crm.sales_order SET status = 'confirmed' WHERE id = (SELECT max(id) FROM crm.sales_order);
+UPDATE crm.order_line SET unit_price = unit_price * 0.95 WHERE id = (SELECT min(id) FROM crm.order_line);
+UPDATE crm.account SET region = 'Lviv' WHERE id = (SELECT max(id) FROM crm.account WHERE industry = 'chemical');
+SELECT job, mode, rows_touched AS rows, round(extract(epoch FROM finished - started)::numeric, 3) AS seconds, message
+  FROM crm.etl_refresh('facts');
+
+\echo 'Sales by industry over the last four complete quarters (crm_dw.v_sales_monthly):'
+SELECT industry, round(sum(quantity)) AS metres, round(sum(revenue) / 1e6, 1) AS revenue_m_uah, sum(orders) AS orders
+  FROM crm_dw.v_sales_monthly
+ WHERE month >= date_trunc('quarter', current_date) - interval '12 months' AND month < date_trunc('quarter', current_date)
+ GROUP BY industry ORDER BY revenue_m_uah DESC;
+\echo 'Segments from the nightly K-means (crm_dw.v_segments):'
+SELECT segment, label, count(*) AS clients, round(avg(monetary) / 1e3) AS avg_value_k_uah, round(avg(frequency), 1) AS orders_a_year
+  FROM crm_dw.v_segments GROUP BY segment, label ORDER BY segment NULLS LAST, label;
+\echo 'Clients due an action (crm_dw.v_churn_risk):'
+SELECT action, count(*) AS clients, round(avg(churn_risk)::numeric, 3) AS avg_churn_risk
+  FROM crm_dw.v_churn_risk WHERE action IS NOT NULL GROUP BY action ORDER BY action;
+SELECT account_name, manager, round(churn_risk::numeric, 3) AS churn_risk, recency_days, orders_180d, orders_prior_180d,
+       complaints_90d, action
+  FROM crm_dw.v_churn_risk WHERE action IS NOT NULL ORDER BY churn_risk DESC LIMIT 5;
+\echo 'The weekly demand forecast, the three biggest products, next three months (crm_dw.v_forecast_vs_actual):'
+SELECT sku, to_char(period, 'YYYY-MM') AS month, model, round(point) AS metres,
+       round(lower_80) || ' .. ' || round(upper_80) AS "80% interval"
+  FROM crm_dw.v_forecast_vs_actual
+ WHERE latest AND step <= 3
+   AND product_id IN (SELECT product_id FROM crm_dw.fact_sales_monthly WHERE product_id IS NOT NULL
+                       GROUP BY product_id ORDER BY sum(quantity) DESC LIMIT 3)
+ ORDER BY sku, period;
+\echo 'KPIs against their standards (crm_dw.v_kpi_vs_standard):'
+SELECT kpi, value, unit, standard, better || ' is better' AS rule, CASE WHEN meets_standard THEN 'meets' ELSE 'MISSES' END AS verdict,
+       basis FROM crm_dw.v_kpi_vs_standard ORDER BY kpi;
+\echo 'Data-quality findings (crm_dw.dq_issue):'
+SELECT kind, table_name, count(*) AS findings, min(detail) AS example FROM crm_dw.dq_issue GROUP BY 1, 2 ORDER BY 1, 2;
+\echo 'The pg_cron schedule crm.schedule_jobs() installs (shown in a transaction that is rolled back):'
+BEGIN;
+SET LOCAL client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pg_cron;
+SELECT * FROM crm.schedule_jobs();
+ROLLBACK;
