@@ -65,3 +65,4 @@ bench: build-all
 	bench/kmeans/run
 	bench/regression/run
 	bench/forecast/run
+	bench/etl/run

@@ -14,21 +14,23 @@ CREATE FUNCTION crm_dw.jobs() RETURNS TABLE (job text, incremental boolean, desc
 $$;
 COMMENT ON FUNCTION crm_dw.jobs() IS 'The warehouse jobs in the order ''all'' runs them';
 
--- Sources of the star schema, one row per warehouse row.
+-- Sources of the star schema, one row per warehouse row, columns named as
+-- in the warehouse table.
 CREATE VIEW crm_dw.dim_product_source AS
-SELECT p.id, p.sku, p.name, p.kind, p.family, p.unit, p.attributes->>'pipe_type' AS pipe_type,
+SELECT p.id AS product_id, p.sku, p.name, p.kind, p.family, p.unit, p.attributes->>'pipe_type' AS pipe_type,
        (p.attributes->>'diameter_mm')::integer AS diameter_mm,
        (p.attributes->>'working_pressure_bar')::numeric AS working_pressure_bar,
        p.attributes->>'material' AS material, p.list_price, p.currency::text AS currency, p.active
 FROM crm.product p;
 
 CREATE VIEW crm_dw.dim_account_source AS
-SELECT a.id, a.name, a.kind, a.industry, a.region, a.source, a.is_vip, a.status, a.registered_on,
+SELECT a.id AS account_id, a.name, a.kind, a.industry, a.region, a.source, a.is_vip, a.status, a.registered_on,
        a.manager::text AS manager, a.owner::text AS owner
 FROM crm.account a;
 
 CREATE VIEW crm_dw.fact_sales_source AS
-SELECT l.id, o.id AS order_id, o.number, l.line_no, o.order_date, o.account_id, l.product_id, o.status,
+SELECT l.id AS order_line_id, o.id AS order_id, o.number AS order_number, l.line_no, o.order_date, o.account_id,
+       l.product_id, o.status AS order_status,
        coalesce(o.status NOT IN ('draft', 'cancelled'), false) AS booked, l.quantity, l.unit_price, l.discount_pct,
        l.line_total, o.currency::text AS currency, o.manager::text AS manager
 FROM crm.order_line l JOIN crm.sales_order o ON o.id = l.order_id;
@@ -123,48 +125,74 @@ BEGIN
         INSERT INTO crm_dw.dim_account SELECT * FROM crm_dw.dim_account_source;
         INSERT INTO crm_dw.fact_sales SELECT * FROM crm_dw.fact_sales_source;
         GET DIAGNOSTICS n = ROW_COUNT;
+        ANALYZE crm_dw.fact_sales;
         INSERT INTO crm_dw.fact_sales_monthly
         SELECT * FROM crm_dw.sales_by_month('(SELECT 1 AS sign, f.* FROM crm_dw.fact_sales f)');
+        -- Later statements and jobs plan with the new sizes, not the truncated ones.
+        ANALYZE crm_dw.dim_product, crm_dw.dim_account, crm_dw.fact_sales_monthly;
+        -- The next features run rebuilds too, so pending order changes are void.
+        TRUNCATE crm_dw.order_delta;
         INSERT INTO crm_dw.change_queue VALUES ('features', 'all', 0);
         rows_touched := rows_touched + n;
         message := format('rebuilt %s order lines', n);
     ELSE
         mode := 'incremental';
         DELETE FROM crm_dw.dim_product WHERE product_id = ANY (changes.products);
-        INSERT INTO crm_dw.dim_product SELECT * FROM crm_dw.dim_product_source WHERE id = ANY (changes.products);
+        INSERT INTO crm_dw.dim_product SELECT * FROM crm_dw.dim_product_source WHERE product_id = ANY (changes.products);
         DELETE FROM crm_dw.dim_account WHERE account_id = ANY (changes.accounts);
-        INSERT INTO crm_dw.dim_account SELECT * FROM crm_dw.dim_account_source WHERE id = ANY (changes.accounts);
+        INSERT INTO crm_dw.dim_account SELECT * FROM crm_dw.dim_account_source WHERE account_id = ANY (changes.accounts);
 
-        -- The lines of changed orders, taken out (-1) and put back (+1).
-        PERFORM crm_dw.drop_temp_table('etl_changed_lines');
-        CREATE TEMP TABLE etl_changed_lines (sign integer, LIKE crm_dw.fact_sales) ON COMMIT DROP;
-        WITH old AS (DELETE FROM crm_dw.fact_sales WHERE order_id = ANY (changes.orders) RETURNING *)
-        INSERT INTO etl_changed_lines SELECT -1, old.* FROM old;
-        WITH new AS (INSERT INTO crm_dw.fact_sales SELECT * FROM crm_dw.fact_sales_source WHERE order_id = ANY (changes.orders)
-                     RETURNING *)
-        INSERT INTO etl_changed_lines SELECT 1, new.* FROM new;
+        -- The changed orders' lines as the warehouse has them and as they are now.
+        PERFORM crm_dw.drop_temp_table('etl_old_lines');
+        PERFORM crm_dw.drop_temp_table('etl_new_lines');
+        CREATE TEMP TABLE etl_old_lines ON COMMIT DROP AS
+        SELECT * FROM crm_dw.fact_sales WHERE order_id = ANY (changes.orders);
+        CREATE TEMP TABLE etl_new_lines ON COMMIT DROP AS
+        SELECT * FROM crm_dw.fact_sales_source WHERE order_id = ANY (changes.orders);
+        -- Only lines that differ are written.
+        DELETE FROM crm_dw.fact_sales
+        WHERE order_line_id IN (SELECT o.order_line_id FROM etl_old_lines o EXCEPT SELECT n.order_line_id FROM etl_new_lines n);
         GET DIAGNOSTICS n = ROW_COUNT;
+        rows_touched := rows_touched + n;
+        INSERT INTO crm_dw.fact_sales AS f
+        SELECT * FROM (SELECT * FROM etl_new_lines EXCEPT SELECT * FROM etl_old_lines) c
+        ON CONFLICT (order_line_id) DO UPDATE
+            SET (order_id, order_number, line_no, order_date, account_id, product_id, order_status, booked, quantity,
+                 unit_price, discount_pct, line_total, currency, manager)
+              = (EXCLUDED.order_id, EXCLUDED.order_number, EXCLUDED.line_no, EXCLUDED.order_date, EXCLUDED.account_id,
+                 EXCLUDED.product_id, EXCLUDED.order_status, EXCLUDED.booked, EXCLUDED.quantity, EXCLUDED.unit_price,
+                 EXCLUDED.discount_pct, EXCLUDED.line_total, EXCLUDED.currency, EXCLUDED.manager);
+        GET DIAGNOSTICS n = ROW_COUNT;
+        rows_touched := rows_touched + n;
 
+        -- Whole orders go into the monthly difference: an order counts once per product and month.
+        PERFORM crm_dw.drop_temp_table('etl_month_delta');
+        CREATE TEMP TABLE etl_month_delta ON COMMIT DROP AS
+        SELECT * FROM crm_dw.sales_by_month('(SELECT -1 AS sign, * FROM pg_temp.etl_old_lines
+                                               UNION ALL SELECT 1, * FROM pg_temp.etl_new_lines)')
+        WHERE (orders, lines, quantity, revenue) <> (0, 0, 0, 0);
         INSERT INTO crm_dw.fact_sales_monthly AS m
-        SELECT * FROM crm_dw.sales_by_month('pg_temp.etl_changed_lines') d WHERE d.product_id IS NOT NULL
+        SELECT * FROM etl_month_delta d WHERE d.product_id IS NOT NULL
         ON CONFLICT (product_id, month, currency) WHERE product_id IS NOT NULL DO UPDATE
             SET orders = m.orders + EXCLUDED.orders, lines = m.lines + EXCLUDED.lines,
                 quantity = m.quantity + EXCLUDED.quantity, revenue = m.revenue + EXCLUDED.revenue;
         INSERT INTO crm_dw.fact_sales_monthly AS m
-        SELECT * FROM crm_dw.sales_by_month('pg_temp.etl_changed_lines') d WHERE d.account_id IS NOT NULL
+        SELECT * FROM etl_month_delta d WHERE d.account_id IS NOT NULL
         ON CONFLICT (account_id, month, currency) WHERE account_id IS NOT NULL DO UPDATE
             SET orders = m.orders + EXCLUDED.orders, lines = m.lines + EXCLUDED.lines,
                 quantity = m.quantity + EXCLUDED.quantity, revenue = m.revenue + EXCLUDED.revenue;
         DELETE FROM crm_dw.fact_sales_monthly WHERE lines = 0;
 
-        -- Customer features read the facts: their clients are now out of date.
-        INSERT INTO crm_dw.change_queue (job, entity, key)
-        SELECT 'features', 'account', a FROM (SELECT account_id FROM etl_changed_lines
-                                              UNION SELECT unnest(changes.accounts)) c(a);
-        rows_touched := rows_touched + (SELECT count(*) FROM etl_changed_lines)
-                        + cardinality(changes.products) + cardinality(changes.accounts);
-        message := format('%s changed orders (%s lines now), %s products, %s accounts',
-                          cardinality(changes.orders), n, cardinality(changes.products), cardinality(changes.accounts));
+        -- For the features job: each changed booked order as it was (-1) and is (+1), and the changed clients.
+        INSERT INTO crm_dw.order_delta (sign, order_id, account_id, order_date, total)
+        SELECT sign, order_id, account_id, order_date, sum(line_total)
+        FROM (SELECT -1 AS sign, * FROM etl_old_lines UNION ALL SELECT 1, * FROM etl_new_lines) l
+        WHERE booked
+        GROUP BY sign, order_id, account_id, order_date;
+        INSERT INTO crm_dw.change_queue (job, entity, key) SELECT 'features', 'account', unnest(changes.accounts);
+        rows_touched := rows_touched + cardinality(changes.products) + cardinality(changes.accounts);
+        message := format('%s changed orders, %s products, %s accounts',
+                          cardinality(changes.orders), cardinality(changes.products), cardinality(changes.accounts));
     END IF;
     rows_touched := rows_touched + crm_dw.record_forecast_actuals();
     INSERT INTO crm_dw.etl_state AS s (job, last_full_at, last_run_at)
@@ -260,9 +288,13 @@ DECLARE
     today constant date := current_date;
     model_id bigint;
     model crm.logreg_result;
-    n bigint;
+    recomputed bigint[];
+    touched bigint[];
 BEGIN
     changes := crm_dw.take_changes('features');
+    PERFORM crm_dw.drop_temp_table('etl_order_delta');
+    CREATE TEMP TABLE etl_order_delta ON COMMIT DROP AS
+    WITH taken AS (DELETE FROM crm_dw.order_delta RETURNING *) SELECT * FROM taken WHERE order_date <= today;
     -- Windows are counted back from today: a new day moves every client's.
     rebuild := rebuild OR changes.rebuild
                OR NOT EXISTS (SELECT FROM crm_dw.etl_state s WHERE s.job = 'features' AND s.as_of = today);
@@ -271,25 +303,60 @@ BEGIN
     IF rebuild THEN
         mode := 'full';
         TRUNCATE crm_dw.customer_features;
+        recomputed := NULL;
     ELSE
         mode := 'incremental';
-        DELETE FROM crm_dw.customer_features WHERE account_id = ANY (changes.accounts);
+        -- Recomputed from the facts: queued clients (complaints, client changes),
+        -- clients without a row yet, and clients that may have lost their first
+        -- or last order. The rest take the orders' changes as sums.
+        recomputed := ARRAY(
+            SELECT unnest(changes.accounts)
+            UNION
+            SELECT d.account_id
+            FROM (SELECT account_id, order_id, order_date FROM etl_order_delta
+                  GROUP BY account_id, order_id, order_date HAVING sum(sign) < 0) d
+            LEFT JOIN crm_dw.customer_features c ON c.account_id = d.account_id
+            WHERE c.account_id IS NULL OR d.order_date IN (c.first_order, c.last_order)
+            UNION
+            SELECT d.account_id FROM etl_order_delta d
+            WHERE NOT EXISTS (SELECT FROM crm_dw.customer_features c WHERE c.account_id = d.account_id));
+        DELETE FROM crm_dw.customer_features WHERE account_id = ANY (recomputed);
+        UPDATE crm_dw.customer_features c
+        SET orders_total = c.orders_total + d.orders, revenue_total = c.revenue_total + d.revenue,
+            frequency = c.frequency + d.frequency, monetary = c.monetary + d.monetary,
+            orders_180d = c.orders_180d + d.orders_180d, orders_prior_180d = c.orders_prior_180d + d.orders_prior_180d,
+            first_order = least(c.first_order, d.first_added), last_order = greatest(c.last_order, d.last_added)
+        FROM (SELECT account_id, sum(sign) AS orders, sum(sign * total) AS revenue,
+                     coalesce(sum(sign) FILTER (WHERE order_date > today - 365), 0) AS frequency,
+                     coalesce(sum(sign * total) FILTER (WHERE order_date > today - 365), 0) AS monetary,
+                     coalesce(sum(sign) FILTER (WHERE order_date > today - 180), 0) AS orders_180d,
+                     coalesce(sum(sign) FILTER (WHERE order_date > today - 360 AND order_date <= today - 180), 0)
+                         AS orders_prior_180d,
+                     min(order_date) FILTER (WHERE sign > 0) AS first_added,
+                     max(order_date) FILTER (WHERE sign > 0) AS last_added
+              FROM etl_order_delta
+              WHERE account_id NOT IN (SELECT unnest(recomputed))
+              GROUP BY account_id) d
+        WHERE c.account_id = d.account_id;
     END IF;
     INSERT INTO crm_dw.customer_features
-        (account_id, as_of, first_order, last_order, recency_days, frequency, monetary, orders_total, revenue_total,
-         avg_order_value, orders_per_year, orders_180d, orders_prior_180d, complaints_90d, repeat_customer,
-         churn_risk, churn_model_id)
-    SELECT h.account_id, today, h.first_order, h.last_order, today - h.last_order, h.frequency, h.monetary,
-           h.orders_total, h.revenue_total, round(h.revenue_total / nullif(h.orders_total, 0), 2),
-           -- A client of a few weeks is not extrapolated to a year.
-           round(h.orders_total / greatest(1, (today - h.first_order + 1) / 365.25), 2),
-           h.orders_180d, h.orders_prior_180d, h.complaints_90d, h.orders_total >= 2,
-           CASE WHEN h.orders_total > 0 THEN
-               crm.logreg_predict(model, crm_dw.churn_inputs(today - h.last_order, h.frequency, h.orders_180d,
-                                                             h.orders_prior_180d, h.complaints_90d)) END,
-           CASE WHEN h.orders_total > 0 THEN model_id END
-    FROM crm_dw.customer_history(today, CASE WHEN rebuild THEN NULL ELSE changes.accounts END) h;
-    GET DIAGNOSTICS n = ROW_COUNT;
+        (account_id, as_of, first_order, last_order, frequency, monetary, orders_total, revenue_total,
+         orders_180d, orders_prior_180d, complaints_90d)
+    SELECT h.account_id, today, h.first_order, h.last_order, h.frequency, h.monetary, h.orders_total, h.revenue_total,
+           h.orders_180d, h.orders_prior_180d, h.complaints_90d
+    FROM crm_dw.customer_history(today, recomputed) h;
+    IF rebuild THEN
+        ANALYZE crm_dw.customer_features;
+    END IF;
+
+    touched := ARRAY(SELECT unnest(recomputed) UNION SELECT account_id FROM etl_order_delta);
+    UPDATE crm_dw.customer_features c
+    SET churn_risk = CASE WHEN c.orders_total > 0 THEN
+                         crm.logreg_predict(model, crm_dw.churn_inputs(c.recency_days, c.frequency, c.orders_180d,
+                                                                       c.orders_prior_180d, c.complaints_90d)) END,
+        churn_model_id = CASE WHEN c.orders_total > 0 THEN model_id END
+    WHERE rebuild OR c.account_id IN (SELECT unnest(touched));
+    GET DIAGNOSTICS rows_touched = ROW_COUNT;
 
     -- RFM scores are quintiles among all clients with orders, so one client's
     -- change can move others' scores; equal values share a score.
@@ -299,16 +366,20 @@ BEGIN
                ceil(5 * cume_dist() OVER (ORDER BY frequency))::smallint AS f,
                ceil(5 * cume_dist() OVER (ORDER BY monetary))::smallint AS m
         FROM crm_dw.customer_features WHERE orders_total > 0)
-    UPDATE crm_dw.customer_features c SET r_score = s.r, f_score = s.f, m_score = s.m
-    FROM scored s
+    UPDATE crm_dw.customer_features c
+    SET r_score = s.r, f_score = s.f, m_score = s.m
+    FROM (SELECT c2.account_id, s2.r, s2.f, s2.m FROM crm_dw.customer_features c2
+          LEFT JOIN scored s2 ON s2.account_id = c2.account_id) s
     WHERE c.account_id = s.account_id AND (c.r_score, c.f_score, c.m_score) IS DISTINCT FROM (s.r, s.f, s.m);
 
     INSERT INTO crm_dw.etl_state AS s (job, as_of, last_full_at, last_run_at)
     VALUES ('features', today, CASE WHEN rebuild THEN now() END, now())
     ON CONFLICT (job) DO UPDATE SET as_of = EXCLUDED.as_of, last_run_at = now(),
                                     last_full_at = CASE WHEN rebuild THEN now() ELSE s.last_full_at END;
-    rows_touched := n;
-    message := format('%s clients as of %s%s', n, today,
+    message := format('%s clients as of %s: %s recomputed, %s changed by their orders%s',
+                      (SELECT count(*) FROM crm_dw.customer_features), today,
+                      CASE WHEN rebuild THEN 'all' ELSE cardinality(recomputed)::text END,
+                      CASE WHEN rebuild THEN 0 ELSE cardinality(touched) - cardinality(recomputed) END,
                       CASE WHEN model_id IS NULL THEN '; too little history for a churn model' END);
 END $$;
 

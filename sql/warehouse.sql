@@ -62,6 +62,19 @@ SELECT crm_dw.capture('crm.account', 'facts', 'account', 'id');
 SELECT crm_dw.capture('crm.complaint', 'features', 'account', 'account_id');
 DROP FUNCTION crm_dw.capture(regclass, text, text, name);
 
+-- The facts job hands its changes on: each changed booked order as it was
+-- (-1) and as it is (+1). Customer features add them up instead of re-reading
+-- every changed client's history.
+CREATE TABLE crm_dw.order_delta (
+    sign       smallint NOT NULL CHECK (sign IN (-1, 1)),
+    order_id   bigint NOT NULL,
+    account_id bigint NOT NULL,
+    order_date date NOT NULL,
+    total      numeric NOT NULL
+);
+COMMENT ON TABLE crm_dw.order_delta IS
+    'Booked orders changed by the facts job and not yet applied to customer_features: the old (-1) and new (+1) versions';
+
 -- Bookkeeping of the jobs.
 CREATE TABLE crm_dw.etl_state (
     job          text PRIMARY KEY,
@@ -171,6 +184,8 @@ CREATE UNIQUE INDEX fact_sales_monthly_product_key ON crm_dw.fact_sales_monthly 
     WHERE product_id IS NOT NULL;
 CREATE UNIQUE INDEX fact_sales_monthly_account_key ON crm_dw.fact_sales_monthly (account_id, month, currency)
     WHERE account_id IS NOT NULL;
+-- Months a change emptied, for the refresh to remove (almost always none).
+CREATE INDEX fact_sales_monthly_empty_idx ON crm_dw.fact_sales_monthly (month) WHERE lines = 0;
 COMMENT ON TABLE crm_dw.fact_sales_monthly IS
     'Booked sales per month and currency, per product (account_id NULL) and per account (product_id NULL)';
 
@@ -189,26 +204,28 @@ COMMENT ON TABLE crm_dw.churn_model IS
     'Per day: logistic regression of "no order in the next 180 days" on the features clients had 180 days earlier';
 
 CREATE TABLE crm_dw.customer_features (
-    account_id       bigint PRIMARY KEY,
-    as_of            date NOT NULL,
-    first_order      date,
-    last_order       date,
-    recency_days     integer,
-    frequency        integer NOT NULL,
-    monetary         numeric NOT NULL,
-    orders_total     integer NOT NULL,
-    revenue_total    numeric NOT NULL,
-    avg_order_value  numeric(16, 2),
-    orders_per_year  numeric(10, 2),
-    orders_180d      integer NOT NULL,
+    account_id        bigint PRIMARY KEY,
+    as_of             date NOT NULL,
+    first_order       date,
+    last_order        date,
+    recency_days      integer GENERATED ALWAYS AS (as_of - last_order) STORED,
+    frequency         integer NOT NULL,
+    monetary          numeric NOT NULL,
+    orders_total      integer NOT NULL,
+    revenue_total     numeric NOT NULL,
+    avg_order_value   numeric(16, 2) GENERATED ALWAYS AS (round(revenue_total / nullif(orders_total, 0), 2)) STORED,
+    -- A client of a few weeks is not extrapolated to a year.
+    orders_per_year   numeric(10, 2)
+        GENERATED ALWAYS AS (round(orders_total / greatest(1, (as_of - first_order + 1) / 365.25), 2)) STORED,
+    orders_180d       integer NOT NULL,
     orders_prior_180d integer NOT NULL,
-    complaints_90d   integer NOT NULL,
-    repeat_customer  boolean NOT NULL,
-    r_score          smallint CHECK (r_score BETWEEN 1 AND 5),
-    f_score          smallint CHECK (f_score BETWEEN 1 AND 5),
-    m_score          smallint CHECK (m_score BETWEEN 1 AND 5),
-    churn_risk       float8 CHECK (churn_risk BETWEEN 0 AND 1),
-    churn_model_id   bigint
+    complaints_90d    integer NOT NULL,
+    repeat_customer   boolean GENERATED ALWAYS AS (orders_total >= 2) STORED,
+    r_score           smallint CHECK (r_score BETWEEN 1 AND 5),
+    f_score           smallint CHECK (f_score BETWEEN 1 AND 5),
+    m_score           smallint CHECK (m_score BETWEEN 1 AND 5),
+    churn_risk        float8 CHECK (churn_risk BETWEEN 0 AND 1),
+    churn_model_id    bigint
 );
 COMMENT ON TABLE crm_dw.customer_features IS
     'Per client as of a day: recency, frequency and monetary value over 365 days, RFM scores, churn risk';
