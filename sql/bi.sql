@@ -14,12 +14,12 @@ COMMENT ON VIEW crm_dw.v_sales_monthly IS 'Booked sales by month, client industr
 
 -- Deals are read live: the pipeline is about now.
 CREATE VIEW crm_dw.v_pipeline_by_stage AS
-SELECT s.sort_order AS stage_order, d.stage, s.label_en AS stage_label, s.is_final, d.currency,
+SELECT s.sort_order AS stage_order, d.stage, s.label_en AS stage_label, s.is_final, d.currency::text AS currency,
        count(*) AS deals, sum(d.amount)::numeric AS amount,
        round(sum(d.amount * coalesce(d.probability, 0) / 100), 2) AS weighted_amount
 FROM crm.deal d
 JOIN crm.workflow_state s ON s.workflow = 'deal' AND s.code = d.stage
-GROUP BY s.sort_order, d.stage, s.label_en, s.is_final, d.currency;
+GROUP BY s.sort_order, d.stage, s.label_en, s.is_final, d.currency::text;
 COMMENT ON VIEW crm_dw.v_pipeline_by_stage IS 'Open and closed deals per stage: count, amount, and amount weighted by probability';
 
 CREATE VIEW crm_dw.v_forecast_vs_actual AS

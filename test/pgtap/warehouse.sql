@@ -3,7 +3,7 @@
 -- half-written, the analytic jobs, and what crm_bi may read. Overlapping runs
 -- and pg_cron are in test/concurrency/etl_overlap.sh and etl_cron.sh.
 BEGIN;
-SELECT plan(52);
+SELECT plan(53);
 
 SELECT setseed(0.25);
 SELECT count(*) FROM crm.generate_demo_data(1, 7);
@@ -82,6 +82,15 @@ SELECT ok((SELECT min(date_key) <= '2000-01-01' AND max(date_key) >= make_date(e
              AND count(*) = max(date_key) - min(date_key) + 1 FROM crm_dw.dim_date),
           'the calendar has every day from 2000 to five years ahead');
 SELECT is_empty($$SELECT * FROM crm_dw.change_queue WHERE job = 'facts'$$, 'the facts run consumed its queue');
+CREATE ROLE test_app_writer;
+GRANT USAGE ON SCHEMA crm TO test_app_writer;
+GRANT SELECT, UPDATE ON crm.order_line TO test_app_writer;
+SET LOCAL ROLE test_app_writer;
+UPDATE crm.order_line SET quantity = quantity + 1 WHERE id = (SELECT min(id) FROM crm.order_line);
+RESET ROLE;
+SELECT is((SELECT array_agg(key) FROM crm_dw.change_queue WHERE job = 'facts'),
+          ARRAY(SELECT order_id FROM crm.order_line WHERE id = (SELECT min(id) FROM crm.order_line)),
+          'a role without rights on crm_dw still has its changes captured');
 
 -- Customer features against the operational tables -----------------------------------
 SELECT results_eq($$SELECT job, mode, status FROM crm.etl_refresh('features')$$,
