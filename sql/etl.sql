@@ -109,6 +109,14 @@ CREATE FUNCTION crm_dw.take_changes(job text, OUT orders bigint[], OUT products 
     FROM taken
 $$;
 
+CREATE FUNCTION crm_dw.record_state(job text, rebuilt boolean, as_of date) RETURNS void
+    LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    INSERT INTO crm_dw.etl_state AS s (job, as_of, last_full_at, last_run_at)
+    VALUES (job, as_of, CASE WHEN rebuilt THEN now() END, now())
+    ON CONFLICT (job) DO UPDATE SET as_of = EXCLUDED.as_of, last_run_at = now(),
+                                    last_full_at = coalesce(EXCLUDED.last_full_at, s.last_full_at)
+$$;
+
 CREATE FUNCTION crm_dw.refresh_facts(rebuild boolean, OUT mode text, OUT rows_touched bigint, OUT message text)
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -172,13 +180,8 @@ BEGIN
                                                UNION ALL SELECT 1, * FROM pg_temp.etl_new_lines)')
         WHERE (orders, lines, quantity, revenue) <> (0, 0, 0, 0);
         INSERT INTO crm_dw.fact_sales_monthly AS m
-        SELECT * FROM etl_month_delta d WHERE d.product_id IS NOT NULL
-        ON CONFLICT (product_id, month, currency) WHERE product_id IS NOT NULL DO UPDATE
-            SET orders = m.orders + EXCLUDED.orders, lines = m.lines + EXCLUDED.lines,
-                quantity = m.quantity + EXCLUDED.quantity, revenue = m.revenue + EXCLUDED.revenue;
-        INSERT INTO crm_dw.fact_sales_monthly AS m
-        SELECT * FROM etl_month_delta d WHERE d.account_id IS NOT NULL
-        ON CONFLICT (account_id, month, currency) WHERE account_id IS NOT NULL DO UPDATE
+        SELECT * FROM etl_month_delta
+        ON CONFLICT (product_id, account_id, month, currency) DO UPDATE
             SET orders = m.orders + EXCLUDED.orders, lines = m.lines + EXCLUDED.lines,
                 quantity = m.quantity + EXCLUDED.quantity, revenue = m.revenue + EXCLUDED.revenue;
         DELETE FROM crm_dw.fact_sales_monthly WHERE lines = 0;
@@ -195,10 +198,7 @@ BEGIN
                           cardinality(changes.orders), cardinality(changes.products), cardinality(changes.accounts));
     END IF;
     rows_touched := rows_touched + crm_dw.record_forecast_actuals();
-    INSERT INTO crm_dw.etl_state AS s (job, last_full_at, last_run_at)
-    VALUES ('facts', CASE WHEN rebuild THEN now() END, now())
-    ON CONFLICT (job) DO UPDATE SET last_run_at = now(),
-                                    last_full_at = CASE WHEN rebuild THEN now() ELSE s.last_full_at END;
+    PERFORM crm_dw.record_state('facts', rebuild, NULL);
 END $$;
 
 -- Order history and complaints of clients as of a day, from the warehouse
@@ -362,20 +362,19 @@ BEGIN
     -- change can move others' scores; equal values share a score.
     WITH scored AS (
         SELECT account_id,
-               ceil(5 * cume_dist() OVER (ORDER BY recency_days DESC))::smallint AS r,
-               ceil(5 * cume_dist() OVER (ORDER BY frequency))::smallint AS f,
-               ceil(5 * cume_dist() OVER (ORDER BY monetary))::smallint AS m
-        FROM crm_dw.customer_features WHERE orders_total > 0)
+               CASE WHEN orders_total > 0 THEN ceil(5 * cume_dist() OVER (PARTITION BY orders_total > 0
+                                                                          ORDER BY recency_days DESC)) END AS r,
+               CASE WHEN orders_total > 0 THEN ceil(5 * cume_dist() OVER (PARTITION BY orders_total > 0
+                                                                          ORDER BY frequency)) END AS f,
+               CASE WHEN orders_total > 0 THEN ceil(5 * cume_dist() OVER (PARTITION BY orders_total > 0
+                                                                          ORDER BY monetary)) END AS m
+        FROM crm_dw.customer_features)
     UPDATE crm_dw.customer_features c
     SET r_score = s.r, f_score = s.f, m_score = s.m
-    FROM (SELECT c2.account_id, s2.r, s2.f, s2.m FROM crm_dw.customer_features c2
-          LEFT JOIN scored s2 ON s2.account_id = c2.account_id) s
+    FROM scored s
     WHERE c.account_id = s.account_id AND (c.r_score, c.f_score, c.m_score) IS DISTINCT FROM (s.r, s.f, s.m);
 
-    INSERT INTO crm_dw.etl_state AS s (job, as_of, last_full_at, last_run_at)
-    VALUES ('features', today, CASE WHEN rebuild THEN now() END, now())
-    ON CONFLICT (job) DO UPDATE SET as_of = EXCLUDED.as_of, last_run_at = now(),
-                                    last_full_at = CASE WHEN rebuild THEN now() ELSE s.last_full_at END;
+    PERFORM crm_dw.record_state('features', rebuild, today);
     message := format('%s clients as of %s: %s recomputed, %s changed by their orders%s',
                       (SELECT count(*) FROM crm_dw.customer_features), today,
                       CASE WHEN rebuild THEN 'all' ELSE cardinality(recomputed)::text END,
@@ -396,7 +395,6 @@ DECLARE
     best_k integer;
     fitted crm.kmeans_model;
     order_by_value integer[];
-    segment_of integer[];
     labels text[];
     model_id bigint;
 BEGIN
@@ -410,20 +408,19 @@ BEGIN
     SELECT e.k INTO best_k FROM crm.kmeans_elbow(source, 2, 6, sample_size => 2000) e
     ORDER BY e.suggested DESC, e.silhouette DESC NULLS LAST, e.k LIMIT 1;
     fitted := crm.kmeans(source, best_k);
-    -- Rank clusters by the monetary value of their centroid (feature 1).
+    -- Renumber the clusters by the monetary value of their centroid (feature
+    -- 1): crm.kmeans_assign then answers with the segment number itself.
     SELECT array_agg(c ORDER BY fitted.centroids[c][1] DESC, c) INTO order_by_value
     FROM generate_series(1, best_k) c;
-    segment_of := ARRAY(SELECT array_position(order_by_value, c) FROM generate_series(1, best_k) c ORDER BY c);
+    fitted.centroids := ARRAY(SELECT ARRAY(SELECT unnest(fitted.centroids[order_by_value[s]:order_by_value[s]][:]))
+                              FROM generate_series(1, best_k) s ORDER BY s);
+    fitted.sizes := ARRAY(SELECT fitted.sizes[order_by_value[s]] FROM generate_series(1, best_k) s ORDER BY s);
     labels := ARRAY(SELECT CASE WHEN s = 1 THEN 'key' WHEN s = best_k THEN 'occasional'
                                 WHEN best_k = 3 THEN 'regular' ELSE format('regular %s', s - 1) END
                     FROM generate_series(1, best_k) s ORDER BY s);
-    INSERT INTO crm_dw.segment_model (as_of, k, n, features, labels, centroids, sizes, silhouette, model, segment_of)
-    SELECT current_date, best_k, fitted.n, ARRAY['ln(1 + monetary)', 'ln(1 + frequency)', 'ln(1 + avg_order_value)'],
-           labels,
-           ARRAY(SELECT ARRAY(SELECT unnest(fitted.centroids[order_by_value[s]:order_by_value[s]][:]))
-                 FROM generate_series(1, best_k) s ORDER BY s),
-           ARRAY(SELECT fitted.sizes[order_by_value[s]] FROM generate_series(1, best_k) s ORDER BY s),
-           crm.silhouette(source, fitted, 2000), fitted, segment_of
+    INSERT INTO crm_dw.segment_model (as_of, k, n, features, labels, silhouette, model)
+    VALUES (current_date, best_k, fitted.n, ARRAY['ln(1 + monetary)', 'ln(1 + frequency)', 'ln(1 + avg_order_value)'],
+            labels, crm.silhouette(source, fitted, 2000), fitted)
     RETURNING id INTO model_id;
 
     TRUNCATE crm_dw.customer_segment;
@@ -432,8 +429,8 @@ BEGIN
                                                    WHEN s.orders_total > 0 THEN 'lapsed' ELSE 'prospect' END
     FROM (SELECT f.account_id, f.orders_total,
                  CASE WHEN f.frequency > 0 THEN
-                     segment_of[crm.kmeans_assign(ARRAY[ln(1 + f.monetary), ln(1 + f.frequency),
-                                                        ln(1 + f.avg_order_value)]::float8[], fitted)] END AS segment
+                     crm.kmeans_assign(ARRAY[ln(1 + f.monetary), ln(1 + f.frequency), ln(1 + f.avg_order_value)]::float8[],
+                                       fitted) END AS segment
           FROM crm_dw.customer_features f) s;
     GET DIAGNOSTICS rows_touched = ROW_COUNT;
     message := format('k = %s over %s clients (model %s)', best_k, n, model_id);

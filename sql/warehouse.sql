@@ -182,10 +182,9 @@ CREATE TABLE crm_dw.fact_sales_monthly (
     revenue    numeric NOT NULL,
     CHECK ((product_id IS NULL) <> (account_id IS NULL))
 );
-CREATE UNIQUE INDEX fact_sales_monthly_product_key ON crm_dw.fact_sales_monthly (product_id, month, currency)
-    WHERE product_id IS NOT NULL;
-CREATE UNIQUE INDEX fact_sales_monthly_account_key ON crm_dw.fact_sales_monthly (account_id, month, currency)
-    WHERE account_id IS NOT NULL;
+-- One key for both grains: the NULL of the other grain counts as a value.
+CREATE UNIQUE INDEX fact_sales_monthly_key ON crm_dw.fact_sales_monthly (product_id, account_id, month, currency)
+    NULLS NOT DISTINCT;
 -- Months a change emptied, for the refresh to remove (almost always none).
 CREATE INDEX fact_sales_monthly_empty_idx ON crm_dw.fact_sales_monthly (month) WHERE lines = 0;
 COMMENT ON TABLE crm_dw.fact_sales_monthly IS
@@ -240,15 +239,11 @@ CREATE TABLE crm_dw.segment_model (
     n           bigint NOT NULL,
     features    text[] NOT NULL,
     labels      text[] NOT NULL,
-    centroids   float8[] NOT NULL,
-    sizes       bigint[] NOT NULL,
     silhouette  float8,
-    model       crm.kmeans_model NOT NULL,
-    segment_of  integer[] NOT NULL
+    model       crm.kmeans_model NOT NULL
 );
 COMMENT ON TABLE crm_dw.segment_model IS
-    'Every segmentation run: k chosen by silhouette, centroids per segment in feature units, segments numbered by value';
-COMMENT ON COLUMN crm_dw.segment_model.segment_of IS 'segment_of[c] is the segment of the model''s cluster c';
+    'Every segmentation run; the model''s clusters are the segments, numbered by value: (model).centroids[s:s][:] is segment s''s';
 
 CREATE TABLE crm_dw.customer_segment (
     account_id bigint PRIMARY KEY,

@@ -37,13 +37,6 @@ BEGIN
          SELECT account_id, 'delivery', 'Late' FROM crm.sales_order WHERE id = o;
     END CASE;
 END $$;
-CREATE FUNCTION race.derived_rows() RETURNS TABLE (tbl text, row_text text) LANGUAGE sql AS $$
-    SELECT 'dim_product', p::text FROM crm_dw.dim_product p
-    UNION ALL SELECT 'dim_account', a::text FROM crm_dw.dim_account a
-    UNION ALL SELECT 'fact_sales', f::text FROM crm_dw.fact_sales f
-    UNION ALL SELECT 'fact_sales_monthly', m::text FROM crm_dw.fact_sales_monthly m
-    UNION ALL SELECT 'customer_features', c::text FROM crm_dw.customer_features c
-$$;
 SQL
 
 # 1. A run holds the facts job for two seconds; a second run skips, a third waits.
@@ -69,14 +62,15 @@ done
 wait
 check "no refresh failed" "$(psql -tA -c "SELECT count(*) = 0 FROM crm_dw.etl_run WHERE status = 'failed'")"
 check "the refreshes overlapped (some skipped)" "$(psql -tA -c "SELECT count(*) > 0 FROM crm_dw.etl_run WHERE status = 'skipped'")"
-same=$(psql -tA <<'SQL'
+same=$(psql -tA -v lib="$(cd "$(dirname "${BASH_SOURCE[0]}")/../lib" && pwd)/derived_rows.sql" <<'SQL'
+\i :lib
 SELECT * FROM crm.etl_refresh('facts') \g /dev/null
 SELECT * FROM crm.etl_refresh('features') \g /dev/null
-CREATE TABLE race.incremental AS SELECT * FROM race.derived_rows();
+CREATE TABLE race.incremental AS SELECT * FROM pg_temp.derived_rows();
 SELECT * FROM crm.etl_refresh('facts', "full" => true) \g /dev/null
 SELECT * FROM crm.etl_refresh('features', "full" => true) \g /dev/null
-SELECT NOT EXISTS (SELECT * FROM race.incremental EXCEPT ALL SELECT * FROM race.derived_rows())
-   AND NOT EXISTS (SELECT * FROM race.derived_rows() EXCEPT ALL SELECT * FROM race.incremental)
+SELECT NOT EXISTS (SELECT * FROM race.incremental EXCEPT ALL SELECT * FROM pg_temp.derived_rows())
+   AND NOT EXISTS (SELECT * FROM pg_temp.derived_rows() EXCEPT ALL SELECT * FROM race.incremental)
    AND (SELECT count(*) FROM race.incremental) > 50000;
 SQL
 )

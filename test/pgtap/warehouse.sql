@@ -11,15 +11,7 @@ SELECT count(*) FROM crm.generate_demo_data(1, 7);
 -- the tables empty after an earlier test rolled back.
 ANALYZE;
 
--- Every warehouse table a refresh derives from crm, as one comparable text per row.
-CREATE FUNCTION pg_temp.derived_rows() RETURNS TABLE (tbl text, row_text text) LANGUAGE sql AS $$
-    SELECT 'dim_date', d::text FROM crm_dw.dim_date d
-    UNION ALL SELECT 'dim_product', p::text FROM crm_dw.dim_product p
-    UNION ALL SELECT 'dim_account', a::text FROM crm_dw.dim_account a
-    UNION ALL SELECT 'fact_sales', f::text FROM crm_dw.fact_sales f
-    UNION ALL SELECT 'fact_sales_monthly', m::text FROM crm_dw.fact_sales_monthly m
-    UNION ALL SELECT 'customer_features', c::text FROM crm_dw.customer_features c
-$$;
+\ir ../lib/derived_rows.sql
 
 -- A random mix of what happens in a day: new orders and lines, changed
 -- quantities, prices, dates, clients and statuses, deleted lines and orders,
@@ -178,13 +170,13 @@ SELECT throws_ok($$SELECT crm.schedule_jobs()$$, '55000', 'pg_cron is not instal
                  'scheduling without pg_cron says what is missing');
 
 -- Segments, forecasts, KPIs, data quality -------------------------------------------------
-SELECT ok((SELECT bool_and(centroids[s][1] > centroids[s + 1][1]) FROM crm_dw.segment_model m,
+SELECT ok((SELECT bool_and((model).centroids[s][1] > (model).centroids[s + 1][1]) FROM crm_dw.segment_model m,
                   generate_series(1, m.k - 1) s WHERE m.id = (SELECT max(id) FROM crm_dw.segment_model)),
           'segments are numbered by the value of their centroid');
 SELECT is((SELECT labels[1] || ' .. ' || labels[k] FROM crm_dw.segment_model ORDER BY id DESC LIMIT 1), 'key .. occasional',
           'the most valuable segment is key, the least occasional');
 SELECT set_eq($$SELECT segment, count(*) FROM crm_dw.customer_segment WHERE segment IS NOT NULL GROUP BY 1$$,
-              $$SELECT s, sizes[s] FROM crm_dw.segment_model m, generate_subscripts(m.sizes, 1) s
+              $$SELECT s, (m.model).sizes[s] FROM crm_dw.segment_model m, generate_subscripts((m.model).sizes, 1) s
                  WHERE m.id = (SELECT max(id) FROM crm_dw.segment_model)$$,
               'assigning every client again reproduces the fitted segment sizes');
 SELECT set_eq($$SELECT label, count(*) FROM crm_dw.customer_segment WHERE segment IS NULL GROUP BY 1$$,
