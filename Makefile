@@ -4,7 +4,7 @@
 #   make bench  runs the benchmarks and rewrites bench/results/*.md
 
 EXTENSION  = pgcrm
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 MODULE_big = pgcrm
 
 CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
@@ -14,9 +14,11 @@ OBJS      = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 # The install script, assembled from one file per area in this order.
 SQL_PARTS  = sql/schema.sql sql/workflow.sql sql/common.sql sql/accounts.sql sql/catalog.sql \
              sql/orders.sql sql/projects.sql sql/credit.sql sql/inventory.sql sql/segmentation.sql sql/statistics.sql \
-             sql/forecast.sql sql/warehouse.sql sql/etl.sql sql/bi.sql sql/jobs.sql sql/demo_data.sql sql/finish.sql
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-EXTRA_CLEAN = build
+             sql/forecast.sql sql/warehouse.sql sql/etl.sql sql/bi.sql sql/jobs.sql sql/demo_data.sql sql/audit.sql sql/security.sql sql/finish.sql
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.1.0--0.2.0.sql
+# Released install scripts stay installable, so a test can upgrade from them.
+DATA       = sql/versions/$(EXTENSION)--0.1.0.sql
+EXTRA_CLEAN = build build-sanitize
 
 PGCRM_CXXFLAGS = -std=c++17 -Wall -Wextra -Isrc -isystem /usr/include/eigen3
 PG_CXXFLAGS   += $(PGCRM_CXXFLAGS)
@@ -32,12 +34,16 @@ override CPPFLAGS := $(patsubst -I$(includedir_server),-isystem $(includedir_ser
 BITCODE_CXXFLAGS += $(PGCRM_CXXFLAGS)
 endif
 
-$(DATA_built): $(SQL_PARTS) Makefile
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) Makefile
 	cat $(SQL_PARTS) > $@
+
+# An update script: what changed in the released objects, then the new areas.
+$(EXTENSION)--0.1.0--0.2.0.sql: sql/versions/0.1.0--0.2.0.sql sql/audit.sql sql/security.sql Makefile
+	cat sql/versions/0.1.0--0.2.0.sql sql/audit.sql sql/security.sql > $@
 
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: deps build-all unit demo test bench test-sql
+.PHONY: deps build-all unit demo test test-sanitize bench
 deps:
 	scripts/install-deps
 
@@ -57,6 +63,13 @@ demo: build-all
 
 test: build-all
 	scripts/run-tests
+
+# The C++ core and its unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-sanitize: deps
+	cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug \
+	      -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" >/dev/null
+	cmake --build build-sanitize -j2
+	cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure
 
 bench: build-all
 	scripts/install-bench-deps

@@ -293,3 +293,46 @@ SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_cron;
 SELECT * FROM crm.schedule_jobs();
 ROLLBACK;
+
+\echo
+\echo '== Security: roles, row-level security, client logins, the audit log (docs/security.md)'
+-- Demo logins: a manager with a teammate, a manager alone, and a client.
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS demo_anna, demo_olga, demo_boris, demo_kim;
+CREATE ROLE demo_anna LOGIN IN ROLE crm_manager;
+CREATE ROLE demo_olga LOGIN IN ROLE crm_manager;
+CREATE ROLE demo_boris LOGIN IN ROLE crm_manager;
+CREATE ROLE demo_kim LOGIN;
+RESET client_min_messages;
+WITH t AS (INSERT INTO crm.team (name) VALUES ('Kyiv sales') RETURNING id)
+INSERT INTO crm.team_member (team_id, member, is_lead) SELECT id, m, m = 'demo_anna' FROM t, unnest(ARRAY['demo_anna', 'demo_olga']) m;
+UPDATE crm.account SET manager = CASE WHEN id % 3 = 0 THEN 'demo_anna' WHEN id % 3 = 1 THEN 'demo_olga' ELSE 'demo_boris' END;
+SELECT crm.grant_client_access('demo_kim', (SELECT min(id) FROM crm.account WHERE manager = 'demo_anna')) \g /dev/null
+\echo 'What each login sees (Anna and Olga share a team; Boris works alone; Kim is a client of one of Anna''s accounts):'
+CREATE TEMP TABLE seen (login text, accounts bigint, orders bigint, order_lines bigint, credit_applications bigint);
+GRANT INSERT ON seen TO crm_manager, crm_client;
+SET ROLE demo_anna;
+INSERT INTO seen SELECT current_user, (SELECT count(*) FROM crm.account), (SELECT count(*) FROM crm.sales_order),
+                       (SELECT count(*) FROM crm.order_line), (SELECT count(*) FROM crm.credit_application);
+SET ROLE demo_boris;
+INSERT INTO seen SELECT current_user, (SELECT count(*) FROM crm.account), (SELECT count(*) FROM crm.sales_order),
+                       (SELECT count(*) FROM crm.order_line), (SELECT count(*) FROM crm.credit_application);
+SET ROLE demo_kim;
+INSERT INTO seen SELECT current_user, (SELECT count(*) FROM crm.account), (SELECT count(*) FROM crm.sales_order),
+                       (SELECT count(*) FROM crm.order_line), (SELECT count(*) FROM crm.credit_application);
+RESET ROLE;
+INSERT INTO seen SELECT 'postgres (owner)', (SELECT count(*) FROM crm.account), (SELECT count(*) FROM crm.sales_order),
+                       (SELECT count(*) FROM crm.order_line), (SELECT count(*) FROM crm.credit_application);
+SELECT * FROM seen;
+\echo 'Boris tries to change one of Anna''s orders: no row is his to update.'
+SET ROLE demo_boris;
+UPDATE crm.sales_order SET delivery_terms = 'EXW' WHERE account_id IN (SELECT id FROM crm.account WHERE manager = 'demo_anna');
+RESET ROLE;
+\echo 'Anna confirms an order of hers; the audit log records who changed what:'
+SET ROLE demo_anna;
+UPDATE crm.sales_order SET status = 'confirmed', delivery_terms = 'DAP Kyiv'
+ WHERE id = (SELECT min(id) FROM crm.sales_order WHERE status = 'draft');
+RESET ROLE;
+SELECT logged_at::timestamp(0) AS logged_at, actor, login, table_name, operation, row_key, old_values, new_values
+  FROM crm.audit_log WHERE table_name = 'crm.sales_order' ORDER BY id DESC LIMIT 1;
+SELECT table_name, count(*) AS audit_entries FROM crm.audit_log GROUP BY table_name ORDER BY audit_entries DESC LIMIT 5;

@@ -70,16 +70,3 @@ SELECT kind, table_name, count(*) AS issues, min(first_seen) AS oldest
 FROM crm_dw.dq_issue
 GROUP BY kind, table_name;
 COMMENT ON VIEW crm_dw.v_data_quality IS 'Open data-quality findings per kind';
-
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'crm_bi') THEN
-        CREATE ROLE crm_bi NOLOGIN;
-        COMMENT ON ROLE crm_bi IS 'pgcrm: reads the BI views crm_dw.v_* and nothing else';
-    END IF;
-END $$;
-GRANT USAGE ON SCHEMA crm_dw TO crm_bi;
-GRANT SELECT ON crm_dw.v_sales_monthly, crm_dw.v_pipeline_by_stage, crm_dw.v_forecast_vs_actual, crm_dw.v_segments,
-                crm_dw.v_churn_risk, crm_dw.v_kpi_vs_standard, crm_dw.v_data_quality TO crm_bi;
--- The warehouse's functions are the jobs' internals, not an API.
-REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA crm_dw FROM PUBLIC;

@@ -59,8 +59,3 @@ BEGIN
     END LOOP;
 END $$;
 COMMENT ON FUNCTION crm.unschedule_jobs() IS 'Removes the pg_cron jobs crm.schedule_jobs registers, and no other; returns their names';
-
--- Refreshing and scheduling are for the database owner and whom it grants them to.
-REVOKE EXECUTE ON FUNCTION crm.etl_refresh(text, boolean, boolean), crm.require_pg_cron(),
-    crm.schedule_jobs(text, text, text, text, text, text, text), crm.unschedule_jobs() FROM PUBLIC;
-REVOKE EXECUTE ON PROCEDURE crm.run_job(text) FROM PUBLIC;

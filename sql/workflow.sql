@@ -245,9 +245,11 @@ CREATE FUNCTION crm.next_states(workflow text, from_state text)
     END;
 COMMENT ON FUNCTION crm.next_states(text, text) IS 'The states a row in from_state may move to, for menus and checks';
 
--- A dropped table takes its attachment with it.
+-- A dropped table takes its attachment with it. The event fires for every
+-- DROP in the database, by any role: SECURITY DEFINER so a role without rights
+-- on crm can still drop its own tables.
 CREATE FUNCTION crm.forget_dropped_attachments() RETURNS event_trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, crm, crm_dw, pg_temp AS $$
 BEGIN
     DELETE FROM crm.workflow_attachment a
     USING pg_event_trigger_dropped_objects() d

@@ -216,7 +216,10 @@ Grid regularize(std::vector<int64_t> times, std::vector<double> values, int seas
 
 Decomposition decompose(const std::vector<double>& y, int m, bool multiplicative) {
     const int n = static_cast<int>(y.size());
-    if (m < 2) throw Error(sqlstate::invalid_parameter_value, "decomposition needs a season length of at least 2");
+    if (m < 2 || m > max_season_length)
+        throw Error(sqlstate::invalid_parameter_value, "decomposition needs a season length between 2 and " +
+                                                           std::to_string(max_season_length) + "; it is " +
+                                                           std::to_string(m));
     if (n < 2 * m)
         throw Error(sqlstate::insufficient_data, "decomposition with season length " + std::to_string(m) +
                                                      " needs at least " + std::to_string(2 * m) + " values; the series has " +

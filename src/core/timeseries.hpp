@@ -38,6 +38,10 @@ struct Grid {
 };
 Grid regularize(std::vector<int64_t> times, std::vector<double> values, int season_length, Fill fill);
 
+// The longest season accepted: keeps every k·m and m + k in int range
+// (hourly data with a yearly season is 8,766).
+constexpr int max_season_length = 100000;
+
 // --- Classical decomposition, as R's decompose(): a centred moving average
 // of order m (2×m when m is even) as trend, NaN for the first and last ⌊m/2⌋;
 // seasonal indices averaged per position, normalised to sum 0 (additive) or

@@ -74,9 +74,10 @@ SELECT ok((SELECT min(date_key) <= '2000-01-01' AND max(date_key) >= make_date(e
              AND count(*) = max(date_key) - min(date_key) + 1 FROM crm_dw.dim_date),
           'the calendar has every day from 2000 to five years ahead');
 SELECT is_empty($$SELECT * FROM crm_dw.change_queue WHERE job = 'facts'$$, 'the facts run consumed its queue');
-CREATE ROLE test_app_writer;
-GRANT USAGE ON SCHEMA crm TO test_app_writer;
-GRANT SELECT, UPDATE ON crm.order_line TO test_app_writer;
+-- A manager in a team with the owner of every demo record.
+CREATE ROLE test_app_writer IN ROLE crm_manager;
+WITH t AS (INSERT INTO crm.team (name) VALUES ('test writers') RETURNING id)
+INSERT INTO crm.team_member (team_id, member) SELECT id, m FROM t, unnest(ARRAY[current_user, 'test_app_writer']) m;
 SET LOCAL ROLE test_app_writer;
 UPDATE crm.order_line SET quantity = quantity + 1 WHERE id = (SELECT min(id) FROM crm.order_line);
 RESET ROLE;

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "core/error.hpp"
@@ -311,6 +312,18 @@ TEST(Forecast, ExplicitMethodsFailClearly) {
     expect_error(sqlstate::invalid_parameter_value, [&] { forecast::forecast({1, NAN, 3}, o); });
     expect_error(sqlstate::insufficient_data,
                  [&] { forecast::forecast(short_series, forecast::Options{3, 24, "snaive", {95}}); });
+}
+
+// Found by the bad-input campaign: 2·m overflowed for m = INT_MAX, the length
+// check passed, and decompose asked for 16 GiB.
+TEST(Forecast, HugeSeasonLengthsAreRefused) {
+    const int huge = std::numeric_limits<int>::max();
+    expect_error(sqlstate::invalid_parameter_value, [&] { timeseries::decompose(air_passengers, huge, false); });
+    expect_error(sqlstate::invalid_parameter_value,
+                 [&] { forecast::forecast(air_passengers, forecast::Options{3, huge, "snaive", {95}}); });
+    expect_error(sqlstate::invalid_parameter_value,
+                 [&] { forecast::forecast(air_passengers, forecast::Options{3, timeseries::max_season_length + 1, "auto", {95}}); });
+    EXPECT_NO_THROW(forecast::forecast(air_passengers, forecast::Options{3, timeseries::max_season_length, "auto", {95}}));
 }
 
 TEST(Forecast, BaselinesMatchR) {
