@@ -24,14 +24,16 @@ PGCRM_CXXFLAGS = -std=c++17 -Wall -Wextra -Isrc -isystem /usr/include/eigen3
 PG_CXXFLAGS   += $(PGCRM_CXXFLAGS)
 SHLIB_LINK    += -lstdc++
 
+# No LLVM bitcode: the JIT's inliner asserts (and aborts the backend) on the
+# ThinLTO summaries of C++ objects, and inlining C++ entry points gains nothing.
+override with_llvm = no
+
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
 # PostgreSQL's headers are not ours: keep -Wextra for our code only.
 override CPPFLAGS := $(patsubst -I$(includedir_server),-isystem $(includedir_server),$(CPPFLAGS))
-# The LLVM bitcode step ignores PG_CXXFLAGS.
-BITCODE_CXXFLAGS += $(PGCRM_CXXFLAGS)
 endif
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) Makefile
@@ -43,7 +45,12 @@ $(EXTENSION)--0.1.0--0.2.0.sql: sql/versions/0.1.0--0.2.0.sql sql/audit.sql sql/
 
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: deps build-all unit demo test test-sanitize bench
+# An earlier build's bitcode would still be inlined by the JIT: remove it.
+install: remove-bitcode
+remove-bitcode:
+	rm -rf '$(DESTDIR)$(bitcodedir)/$(MODULE_big)' '$(DESTDIR)$(bitcodedir)/$(MODULE_big).index.bc'
+
+.PHONY: deps build-all remove-bitcode unit demo test test-sanitize bench
 deps:
 	scripts/install-deps
 

@@ -43,6 +43,11 @@ MemoryContext aggregate_context(FunctionCallInfo fcinfo) {
     return context;
 }
 
+Datum state_result(FunctionCallInfo fcinfo, void* state) {
+    if (!state) PG_RETURN_NULL();
+    PG_RETURN_POINTER(state);
+}
+
 Datum float8_array(const double* v, int ndim, const int* dims) {
     const int count = ndim == 1 ? dims[0] : dims[0] * dims[1];
     Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * (count > 0 ? count : 1)));

@@ -22,6 +22,17 @@ const void* array_of_8_bytes(Datum value, int* count, const char* what);
 // The aggregate's memory context; an error when called outside an aggregate.
 MemoryContext aggregate_context(FunctionCallInfo fcinfo);
 
+// An aggregate state argument, or nullptr when it is SQL NULL.
+template <typename T>
+T* state_arg(FunctionCallInfo fcinfo, int argno) {
+    return PG_ARGISNULL(argno) ? nullptr : reinterpret_cast<T*>(PG_GETARG_POINTER(argno));
+}
+
+// What a step or combine function returns: SQL NULL while the group has no
+// state yet (only NULL rows, or a parallel worker that saw no rows). A null
+// pointer returned as a value would reach the final function and crash it.
+Datum state_result(FunctionCallInfo fcinfo, void* state);
+
 // A float8 array (ndim 1 or 2) of v; NaN elements become NULL.
 Datum float8_array(const double* v, int ndim, const int* dims);
 

@@ -27,6 +27,8 @@ extern "C" {
 namespace fc = pgcrm::forecast;
 namespace ts = pgcrm::timeseries;
 using pgcrm::pg::aggregate_context;
+using pgcrm::pg::state_arg;
+using pgcrm::pg::state_result;
 using pgcrm::pg::guard;
 using pgcrm::pg::pg_call;
 using pgcrm::pg::require_arg;
@@ -284,7 +286,7 @@ Datum pgcrm_backtest_arrays(PG_FUNCTION_ARGS);
 // The options are read from the first row and must not change in a group.
 Datum pgcrm_forecast_step(PG_FUNCTION_ARGS) {
     const MemoryContext context = aggregate_context(fcinfo);
-    auto* s = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<ForecastState*>(PG_GETARG_POINTER(0));
+    auto* s = state_arg<ForecastState>(fcinfo, 0);
     const Options options = options_of(fcinfo);
     if (!s) {
         guard([&] { fc::validate(core_options(options, options.season_length > 0 ? options.season_length : 1)); });
@@ -295,19 +297,19 @@ Datum pgcrm_forecast_step(PG_FUNCTION_ARGS) {
                                "series"),
                         errhint("Pass constants, not columns.")));
     }
-    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) PG_RETURN_POINTER(s);
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) return state_result(fcinfo, s);
     append(s, context, wall_clock(PG_GETARG_TIMESTAMPTZ(1)), PG_GETARG_FLOAT8(2));
-    PG_RETURN_POINTER(s);
+    return state_result(fcinfo, s);
 }
 
 Datum pgcrm_forecast_combine(PG_FUNCTION_ARGS) {
     const MemoryContext context = aggregate_context(fcinfo);
-    auto* a = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<ForecastState*>(PG_GETARG_POINTER(0));
-    auto* b = PG_ARGISNULL(1) ? nullptr : reinterpret_cast<ForecastState*>(PG_GETARG_POINTER(1));
-    if (!b) PG_RETURN_POINTER(a);
+    auto* a = state_arg<ForecastState>(fcinfo, 0);
+    auto* b = state_arg<ForecastState>(fcinfo, 1);
+    if (!b) return state_result(fcinfo, a);
     if (!a) a = new_state(context, b->options);
     for (int64 i = 0; i < b->count; ++i) append(a, context, b->times[i], b->values[i]);
-    PG_RETURN_POINTER(a);
+    return state_result(fcinfo, a);
 }
 
 Datum pgcrm_forecast_serialize(PG_FUNCTION_ARGS) {
@@ -346,7 +348,7 @@ Datum pgcrm_forecast_deserialize(PG_FUNCTION_ARGS) {
         std::memcpy(&v, p + count * sizeof(int64) + i * sizeof(double), sizeof v);
         append(s, context, t, v);
     }
-    PG_RETURN_POINTER(s);
+    return state_result(fcinfo, s);
 }
 
 Datum pgcrm_forecast_final(PG_FUNCTION_ARGS) {

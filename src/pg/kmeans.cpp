@@ -25,6 +25,8 @@ using pgcrm::pg::guard;
 using pgcrm::pg::require_arg;
 using pgcrm::pg::pg_call;
 using pgcrm::pg::aggregate_context;
+using pgcrm::pg::state_arg;
+using pgcrm::pg::state_result;
 using pgcrm::pg::float8_array;
 using pgcrm::pg::TrainingSet;
 
@@ -355,7 +357,7 @@ Datum pgcrm_kmeans_agg_step(PG_FUNCTION_ARGS) {
         require_arg(fcinfo, 2, "k");
         options.k = PG_GETARG_INT32(2);
     }
-    KMeansState* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<KMeansState*>(PG_GETARG_POINTER(0));
+    KMeansState* state = state_arg<KMeansState>(fcinfo, 0);
     if (!state) {
         guard([&] { km::validate(options); });
         state = new_state(context, options, standardize);
@@ -363,20 +365,20 @@ Datum pgcrm_kmeans_agg_step(PG_FUNCTION_ARGS) {
         require_same_options(state, options, standardize);
     }
     pgcrm::pg::training_add(state->set, PG_GETARG_DATUM(1), PG_ARGISNULL(1), 1.0);
-    PG_RETURN_POINTER(state);
+    return state_result(fcinfo, state);
 }
 
 Datum pgcrm_kmeans_agg_combine(PG_FUNCTION_ARGS) {
     const MemoryContext context = aggregate_context(fcinfo);
-    KMeansState* into = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<KMeansState*>(PG_GETARG_POINTER(0));
-    const KMeansState* from = PG_ARGISNULL(1) ? nullptr : reinterpret_cast<KMeansState*>(PG_GETARG_POINTER(1));
-    if (!from) PG_RETURN_POINTER(into);
+    KMeansState* into = state_arg<KMeansState>(fcinfo, 0);
+    const KMeansState* from = state_arg<KMeansState>(fcinfo, 1);
+    if (!from) return state_result(fcinfo, into);
     if (!into)
         into = new_state(context, from->options, from->standardize);
     else
         require_same_options(into, from->options, from->standardize);
     pgcrm::pg::training_append(into->set, from->set);
-    PG_RETURN_POINTER(into);
+    return state_result(fcinfo, into);
 }
 
 Datum pgcrm_kmeans_agg_serialize(PG_FUNCTION_ARGS) {
@@ -391,7 +393,7 @@ Datum pgcrm_kmeans_agg_deserialize(PG_FUNCTION_ARGS) {
     pgcrm::pg::training_deserialize(s->set, PG_GETARG_BYTEA_PP(0), &header, sizeof header);
     s->options = header.options;
     s->standardize = header.standardize;
-    PG_RETURN_POINTER(s);
+    return state_result(fcinfo, s);
 }
 
 Datum pgcrm_kmeans_agg_final(PG_FUNCTION_ARGS) {

@@ -21,6 +21,8 @@ extern "C" {
 
 namespace rg = pgcrm::regression;
 using pgcrm::pg::aggregate_context;
+using pgcrm::pg::state_arg;
+using pgcrm::pg::state_result;
 using pgcrm::pg::guard;
 using pgcrm::pg::ResultRow;
 using pgcrm::pg::TrainingSet;
@@ -217,8 +219,8 @@ Datum pgcrm_prop_test_final(PG_FUNCTION_ARGS);
 // linreg step (state, y, x [, intercept]): rows with a NULL y are skipped.
 Datum pgcrm_linreg_step(PG_FUNCTION_ARGS) {
     const MemoryContext context = aggregate_context(fcinfo);
-    auto* s = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<LinregState*>(PG_GETARG_POINTER(0));
-    if (PG_ARGISNULL(1)) PG_RETURN_POINTER(s);
+    auto* s = state_arg<LinregState>(fcinfo, 0);
+    if (PG_ARGISNULL(1)) return state_result(fcinfo, s);
     const long long row = 1 + (s ? static_cast<long long>(s->moments[0]) : 0);
     if (PG_ARGISNULL(2))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("x of row %lld is NULL", row)));
@@ -236,24 +238,24 @@ Datum pgcrm_linreg_step(PG_FUNCTION_ARGS) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("intercept differs between rows of one group")));
     }
     rg::add(moments_of(s), x, y);
-    PG_RETURN_POINTER(s);
+    return state_result(fcinfo, s);
 }
 
 Datum pgcrm_linreg_combine(PG_FUNCTION_ARGS) {
     const MemoryContext context = aggregate_context(fcinfo);
-    auto* into = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<LinregState*>(PG_GETARG_POINTER(0));
-    auto* from = PG_ARGISNULL(1) ? nullptr : reinterpret_cast<LinregState*>(PG_GETARG_POINTER(1));
-    if (!from) PG_RETURN_POINTER(into);
+    auto* into = state_arg<LinregState>(fcinfo, 0);
+    auto* from = state_arg<LinregState>(fcinfo, 1);
+    if (!from) return state_result(fcinfo, into);
     if (!into) {
         into = new_linreg_state(context, from->p, from->intercept);
         std::memcpy(into, from, linreg_state_size(from->p));
-        PG_RETURN_POINTER(into);
+        return state_result(fcinfo, into);
     }
     if (into->p != from->p)
         ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
                         errmsg("x arrays of %d and %d values in one group", into->p, from->p)));
     rg::merge(moments_of(into), moments_of(from));
-    PG_RETURN_POINTER(into);
+    return state_result(fcinfo, into);
 }
 
 Datum pgcrm_linreg_serialize(PG_FUNCTION_ARGS) {
@@ -273,7 +275,7 @@ Datum pgcrm_linreg_deserialize(PG_FUNCTION_ARGS) {
     if (p < 0 || VARSIZE_ANY_EXHDR(in) != linreg_state_size(p)) elog(ERROR, "pgcrm: malformed linreg state");
     auto* s = static_cast<LinregState*>(palloc(linreg_state_size(p)));
     std::memcpy(s, VARDATA_ANY(in), linreg_state_size(p));
-    PG_RETURN_POINTER(s);
+    return state_result(fcinfo, s);
 }
 
 Datum pgcrm_linreg_final(PG_FUNCTION_ARGS) {
@@ -302,8 +304,8 @@ Datum pgcrm_linreg_predict(PG_FUNCTION_ARGS) { PG_RETURN_FLOAT8(linear_predictor
 // logreg step (state, y, x [, intercept])
 Datum pgcrm_logreg_step(PG_FUNCTION_ARGS) {
     const MemoryContext context = aggregate_context(fcinfo);
-    auto* s = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<LogregState*>(PG_GETARG_POINTER(0));
-    if (PG_ARGISNULL(1)) PG_RETURN_POINTER(s);
+    auto* s = state_arg<LogregState>(fcinfo, 0);
+    if (PG_ARGISNULL(1)) return state_result(fcinfo, s);
     const bool intercept = intercept_arg(fcinfo, 3);
     if (!s) {
         s = new_logreg_state(context, intercept);
@@ -311,17 +313,17 @@ Datum pgcrm_logreg_step(PG_FUNCTION_ARGS) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("intercept differs between rows of one group")));
     }
     pgcrm::pg::training_add(s->set, PG_GETARG_DATUM(2), PG_ARGISNULL(2), 1, PG_GETARG_BOOL(1) ? 1 : 0);
-    PG_RETURN_POINTER(s);
+    return state_result(fcinfo, s);
 }
 
 Datum pgcrm_logreg_combine(PG_FUNCTION_ARGS) {
     const MemoryContext context = aggregate_context(fcinfo);
-    auto* into = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<LogregState*>(PG_GETARG_POINTER(0));
-    auto* from = PG_ARGISNULL(1) ? nullptr : reinterpret_cast<LogregState*>(PG_GETARG_POINTER(1));
-    if (!from) PG_RETURN_POINTER(into);
+    auto* into = state_arg<LogregState>(fcinfo, 0);
+    auto* from = state_arg<LogregState>(fcinfo, 1);
+    if (!from) return state_result(fcinfo, into);
     if (!into) into = new_logreg_state(context, from->intercept);
     pgcrm::pg::training_append(into->set, from->set);
-    PG_RETURN_POINTER(into);
+    return state_result(fcinfo, into);
 }
 
 Datum pgcrm_logreg_serialize(PG_FUNCTION_ARGS) {
@@ -332,7 +334,7 @@ Datum pgcrm_logreg_serialize(PG_FUNCTION_ARGS) {
 Datum pgcrm_logreg_deserialize(PG_FUNCTION_ARGS) {
     LogregState* s = new_logreg_state(CurrentMemoryContext, true);
     pgcrm::pg::training_deserialize(s->set, PG_GETARG_BYTEA_PP(0), &s->intercept, sizeof s->intercept);
-    PG_RETURN_POINTER(s);
+    return state_result(fcinfo, s);
 }
 
 Datum pgcrm_logreg_final(PG_FUNCTION_ARGS) {
@@ -375,7 +377,7 @@ Datum pgcrm_logreg_predict(PG_FUNCTION_ARGS) {
 // ttest step (state, value, treatment [, equal_var]): NULL value or group skipped.
 Datum pgcrm_ttest_step(PG_FUNCTION_ARGS) {
     const MemoryContext context = aggregate_context(fcinfo);
-    auto* s = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<TTestState*>(PG_GETARG_POINTER(0));
+    auto* s = state_arg<TTestState>(fcinfo, 0);
     const bool equal_var = PG_NARGS() > 3 && !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
     if (!s) {
         s = static_cast<TTestState*>(MemoryContextAllocZero(context, sizeof(TTestState)));
@@ -383,26 +385,26 @@ Datum pgcrm_ttest_step(PG_FUNCTION_ARGS) {
     } else if (s->equal_var != equal_var) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("equal_var differs between rows of one group")));
     }
-    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) PG_RETURN_POINTER(s);
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) return state_result(fcinfo, s);
     const double v = PG_GETARG_FLOAT8(1);
     require_finite(v, "the value", static_cast<long long>(s->treatment.n + s->control.n + 1));
     (PG_GETARG_BOOL(2) ? s->treatment : s->control).add(v);
-    PG_RETURN_POINTER(s);
+    return state_result(fcinfo, s);
 }
 
 Datum pgcrm_ttest_combine(PG_FUNCTION_ARGS) {
     const MemoryContext context = aggregate_context(fcinfo);
-    auto* into = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<TTestState*>(PG_GETARG_POINTER(0));
-    auto* from = PG_ARGISNULL(1) ? nullptr : reinterpret_cast<TTestState*>(PG_GETARG_POINTER(1));
-    if (!from) PG_RETURN_POINTER(into);
+    auto* into = state_arg<TTestState>(fcinfo, 0);
+    auto* from = state_arg<TTestState>(fcinfo, 1);
+    if (!from) return state_result(fcinfo, into);
     if (!into) {
         into = static_cast<TTestState*>(MemoryContextAlloc(context, sizeof(TTestState)));
         *into = *from;
-        PG_RETURN_POINTER(into);
+        return state_result(fcinfo, into);
     }
     into->treatment.merge(from->treatment);
     into->control.merge(from->control);
-    PG_RETURN_POINTER(into);
+    return state_result(fcinfo, into);
 }
 
 Datum pgcrm_ttest_serialize(PG_FUNCTION_ARGS) {
@@ -428,26 +430,26 @@ Datum pgcrm_ttest_final(PG_FUNCTION_ARGS) {
 // prop_test step (state, converted, treatment): NULLs skipped.
 Datum pgcrm_prop_test_step(PG_FUNCTION_ARGS) {
     const MemoryContext context = aggregate_context(fcinfo);
-    auto* s = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<PropState*>(PG_GETARG_POINTER(0));
+    auto* s = state_arg<PropState>(fcinfo, 0);
     if (!s) s = static_cast<PropState*>(MemoryContextAllocZero(context, sizeof(PropState)));
-    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) PG_RETURN_POINTER(s);
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) return state_result(fcinfo, s);
     const int group = PG_GETARG_BOOL(2) ? 1 : 0;
     s->total[group] += 1;
     s->converted[group] += PG_GETARG_BOOL(1) ? 1 : 0;
-    PG_RETURN_POINTER(s);
+    return state_result(fcinfo, s);
 }
 
 Datum pgcrm_prop_test_combine(PG_FUNCTION_ARGS) {
     const MemoryContext context = aggregate_context(fcinfo);
-    auto* into = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<PropState*>(PG_GETARG_POINTER(0));
-    auto* from = PG_ARGISNULL(1) ? nullptr : reinterpret_cast<PropState*>(PG_GETARG_POINTER(1));
-    if (!from) PG_RETURN_POINTER(into);
+    auto* into = state_arg<PropState>(fcinfo, 0);
+    auto* from = state_arg<PropState>(fcinfo, 1);
+    if (!from) return state_result(fcinfo, into);
     if (!into) into = static_cast<PropState*>(MemoryContextAllocZero(context, sizeof(PropState)));
     for (int g = 0; g < 2; ++g) {
         into->total[g] += from->total[g];
         into->converted[g] += from->converted[g];
     }
-    PG_RETURN_POINTER(into);
+    return state_result(fcinfo, into);
 }
 
 Datum pgcrm_prop_test_serialize(PG_FUNCTION_ARGS) {

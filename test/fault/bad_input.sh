@@ -16,7 +16,8 @@ calls=$(mktemp) out=$(mktemp)
 trap 'rm -f "$calls" "$out"; dropdb --if-exists "$db" 2>/dev/null' EXIT
 dropdb --if-exists "$db" 2>/dev/null
 createdb "$db"
-psql -v ON_ERROR_STOP=1 -d "$db" -o /dev/null -c 'CREATE EXTENSION pgcrm' -c 'SELECT crm.generate_demo_data(1, 3)'
+psql -v ON_ERROR_STOP=1 -d "$db" -o /dev/null -c 'CREATE EXTENSION pgcrm' -c 'SELECT crm.generate_demo_data(1, 3)' \
+  -c 'CREATE TABLE bad_input_rows AS SELECT g FROM generate_series(1, 24) g' -c 'ANALYZE bad_input_rows'
 psql -v ON_ERROR_STOP=1 -d "$db" -At -f bad_input_calls.sql >"$calls"
 log_start=$(stat -c %s "$PGCRM_SANDBOX_LOG")
 
@@ -27,10 +28,10 @@ elapsed=$((SECONDS - started))
 
 pass=0 fail=0
 check() { if [ "$2" = true ] || [ "$2" = t ]; then echo "ok - $1"; pass=$((pass + 1)); else echo "not ok - $1"; fail=$((fail + 1)); fi; }
-total=$(grep -c '^[SC]' "$calls")
+total=$(grep -cE '^(SELECT|CALL) ' "$calls")
 errors=$(grep -c 'ERROR:' "$out" || true)
 # The routine each call is of: the first name after CALL or the outer SELECT.
-routines=$(sed -nE 's/^(CALL |SELECT count\(\*\) FROM \(SELECT )([a-z_]+\.[a-z_]+)\(.*/\2/p' "$calls" | sort -u | wc -l)
+routines=$(sed -nE 's/^(CALL |SELECT count\(r\) FROM \(SELECT )([a-z_]+\.[a-z_]+)\(.*/\2/p' "$calls" | sort -u | wc -l)
 check "$total calls over $routines routines ran in ${elapsed}s: $((total - errors)) results, $errors errors, and the session outlived every call" \
   "$([ "$status" -eq 0 ] && ! grep -q 'connection to server was lost\|server closed the connection' "$out" && echo true)"
 check "the server log shows no crashed backend" \
@@ -38,6 +39,11 @@ check "the server log shows no crashed backend" \
 # crm.selftest_boundary raises an unknown C++ exception on purpose: that one is internal.
 check "every error has a specific SQLSTATE (no internal error XX000)" \
   "$(grep 'ERROR:  XX' "$out" | grep -qv 'selftest: a C++ exception' || echo true)"
+# The forced-JIT round is only a test if the server has a JIT to force.
+check "the JIT compiled and inlined the forced-JIT round's queries" \
+  "$(psql -d "$db" -At -c 'SET jit_above_cost = 0' -c 'SET jit_inline_above_cost = 0' \
+       -c 'EXPLAIN (ANALYZE, FORMAT JSON) SELECT crm.linreg(g::float8, ARRAY[g::float8]) FROM generate_series(1, 9) g' |
+     grep -q '"Inlining": true' && echo true)"
 check "the stock invariants still hold" "$(psql -d "$db" -At -c 'SELECT NOT EXISTS (SELECT FROM crm.stock_invariant_violations())')"
 check "the audit log is still append-only" \
   "$(psql -d "$db" -At -c "DO \$\$ BEGIN DELETE FROM crm.audit_log; RAISE EXCEPTION 'deleted'; EXCEPTION WHEN SQLSTATE 'PC014' THEN NULL; END \$\$" >/dev/null 2>&1 && echo true)"

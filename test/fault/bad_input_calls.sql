@@ -2,7 +2,9 @@
 -- line. For every routine of the extension: one call with plausible arguments,
 -- one with every argument NULL, then each argument in turn replaced by each
 -- bad value of its type while the others stay plausible. Aggregates run over
--- 24 rows (and over none); composite arguments are corrupted one field at a time.
+-- 24 rows and over none, in groups, in window frames and in parallel workers,
+-- with each argument NULL in every row; composite arguments are corrupted one
+-- field at a time. Last, every routine runs once more under a forced JIT.
 SET client_min_messages = warning;
 
 -- Plausible values. Aggregates get per-row values of g, the row number.
@@ -80,35 +82,63 @@ CREATE FUNCTION pg_temp.bad_values(typ regtype, base text) RETURNS SETOF text LA
      WHERE t.oid = typ AND t.typtype = 'c' AND t.typrelid <> 'crm.task'::regclass
 $$;
 
-CREATE FUNCTION pg_temp.render(fn regprocedure, kind "char", args text[], rows int) RETURNS text
-    LANGUAGE sql STABLE AS $$
-    SELECT CASE kind
-        WHEN 'p' THEN format('CALL %s(%s);', fn::regproc, array_to_string(args, ', '))
-        WHEN 'a' THEN format('SELECT count(*) FROM (SELECT %s(%s) FROM generate_series(1, %s) g) x;',
-                             fn::regproc, array_to_string(args, ', '), rows)
-        ELSE format('SELECT count(*) FROM (SELECT %s(%s)) x;', fn::regproc, array_to_string(args, ', ')) END
+-- Each call's result is referenced (count(r)): the planner replaces an unused
+-- subquery column by NULL, and the function would never run.
+CREATE FUNCTION pg_temp.render(fn regprocedure, kind "char", args text[], rows int, shape text DEFAULT 'plain')
+    RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT CASE
+        WHEN kind = 'p' THEN format('CALL %s(%s);', fn::regproc, array_to_string(args, ', '))
+        WHEN kind <> 'a' THEN format('SELECT count(r) FROM (SELECT %s(%s) AS r) x;', fn::regproc, array_to_string(args, ', '))
+        WHEN shape = 'plain' THEN format('SELECT count(r) FROM (SELECT %s(%s) AS r FROM generate_series(1, %s) g) x;',
+                                         fn::regproc, array_to_string(args, ', '), rows)
+        -- Several groups, each a separate state.
+        WHEN shape = 'groups' THEN format('SELECT count(r) FROM (SELECT %s(%s) AS r FROM generate_series(1, %s) g GROUP BY g %% 3) x;',
+                                          fn::regproc, array_to_string(args, ', '), rows)
+        -- A moving frame: the final function runs once per row on a state built again each time.
+        WHEN shape = 'window' THEN format('SELECT count(r) FROM (SELECT %s(%s) OVER (ORDER BY g ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS r '
+                                          'FROM generate_series(1, %s) g) x;', fn::regproc, array_to_string(args, ', '), rows)
+        -- Partial states from parallel workers, some of which see no rows.
+        ELSE format('SELECT count(r) FROM (SELECT %s(%s) AS r FROM bad_input_rows WHERE g <= %s) x;',
+                    fn::regproc, array_to_string(args, ', '), rows) END
+$$;
+
+-- The extension's routines that SQL can call.
+CREATE TEMP VIEW routines AS
+SELECT p.oid::regprocedure AS fn, p.prokind AS kind, ARRAY(SELECT unnest(p.proargtypes::oid[]::regtype[])) AS types,
+       coalesce(p.proargnames, '{}') AS names
+  FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pgcrm')
+   AND NOT 'internal'::regtype = ANY (p.proargtypes::oid[]::regtype[]);
+
+CREATE FUNCTION pg_temp.plausible_args(f routines) RETURNS text[] LANGUAGE sql STABLE AS $$
+    SELECT ARRAY(SELECT pg_temp.arg_base(f.fn, k, f.names[k], f.types[k], f.kind = 'a')
+                   FROM generate_subscripts(f.types, 1) k ORDER BY k)
 $$;
 
 CREATE FUNCTION pg_temp.campaign() RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
-    f record;
+    f routines;
     base text[];
+    nulls text[];
     i int;
     v text;
 BEGIN
-    FOR f IN SELECT p.oid::regprocedure AS fn, p.prokind AS kind, ARRAY(SELECT unnest(p.proargtypes::oid[]::regtype[])) AS types,
-                    coalesce(p.proargnames, '{}') AS names
-               FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
-              WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pgcrm')
-                AND NOT 'internal'::regtype = ANY (p.proargtypes::oid[]::regtype[])
-              ORDER BY p.oid::regprocedure::text LOOP
-        base := ARRAY(SELECT pg_temp.arg_base(f.fn, k, f.names[k], f.types[k], f.kind = 'a')
-                        FROM generate_subscripts(f.types, 1) k ORDER BY k);
+    FOR f IN SELECT * FROM routines ORDER BY fn::text LOOP
+        base := pg_temp.plausible_args(f);
+        nulls := ARRAY(SELECT format('NULL::%s', t) FROM unnest(f.types) t);
         RETURN NEXT pg_temp.render(f.fn, f.kind, base, 24);
+        RETURN NEXT pg_temp.render(f.fn, f.kind, nulls, 24);
         IF f.kind = 'a' THEN
             RETURN NEXT pg_temp.render(f.fn, f.kind, base, 0);
+            -- Groups, frames and parallel workers whose rows all hold a NULL in one argument.
+            FOR i IN 1 .. coalesce(array_length(f.types, 1), 0) LOOP
+                FOREACH v IN ARRAY ARRAY['groups', 'window'] LOOP
+                    RETURN NEXT pg_temp.render(f.fn, f.kind, base[:i - 1] || nulls[i] || base[i + 1:], 24, v);
+                END LOOP;
+            END LOOP;
+            RETURN NEXT pg_temp.render(f.fn, f.kind, base, 24, 'groups');
+            RETURN NEXT pg_temp.render(f.fn, f.kind, base, 24, 'window');
         END IF;
-        RETURN NEXT pg_temp.render(f.fn, f.kind, ARRAY(SELECT format('NULL::%s', t) FROM unnest(f.types) t), 24);
         FOR i IN 1 .. coalesce(array_length(f.types, 1), 0) LOOP
             FOR v IN SELECT pg_temp.bad_values(f.types[i], base[i]) LOOP
                 RETURN NEXT pg_temp.render(f.fn, f.kind, base[:i - 1] || v || base[i + 1:], 24);
@@ -117,5 +147,31 @@ BEGIN
     END LOOP;
 END $$;
 
+-- Parallel partial aggregation: every worker starts with no state, and with
+-- 24 rows in one page at most one of them sees any.
+CREATE FUNCTION pg_temp.parallel_campaign() RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+    f routines;
+    base text[];
+    i int;
+BEGIN
+    FOR f IN SELECT * FROM routines WHERE kind = 'a' ORDER BY fn::text LOOP
+        base := pg_temp.plausible_args(f);
+        RETURN NEXT pg_temp.render(f.fn, f.kind, base, 24, 'parallel');
+        RETURN NEXT pg_temp.render(f.fn, f.kind, base, 0, 'parallel');
+        FOR i IN 1 .. array_length(f.types, 1) LOOP
+            RETURN NEXT pg_temp.render(f.fn, f.kind, base[:i - 1] || format('NULL::%s', f.types[i]) || base[i + 1:], 24,
+                                       'parallel');
+        END LOOP;
+    END LOOP;
+END $$;
+
 SELECT 'SET statement_timeout = 2000;';
 SELECT pg_temp.campaign();
+SELECT 'SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2;';
+SELECT pg_temp.parallel_campaign();
+SELECT 'RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size; RESET max_parallel_workers_per_gather;';
+-- Every routine again with the JIT compiling, optimising and inlining each query.
+SELECT 'SET jit_above_cost = 0; SET jit_inline_above_cost = 0; SET jit_optimize_above_cost = 0;';
+SELECT pg_temp.render(fn, kind, pg_temp.plausible_args(r), 24) FROM routines r ORDER BY fn::text;
+SELECT pg_temp.render(fn, kind, pg_temp.plausible_args(r), 24, 'window') FROM routines r WHERE kind = 'a' ORDER BY fn::text;

@@ -4,7 +4,7 @@
 -- predict(interval = "prediction"), decompose() and accuracy(), printed with
 -- 17 significant digits.
 BEGIN;
-SELECT plan(43);
+SELECT plan(47);
 SET LOCAL TimeZone = 'UTC';
 
 -- A plain table: parallel workers cannot read temporary ones.
@@ -48,8 +48,19 @@ SET LOCAL max_parallel_workers_per_gather = 2;
 SET LOCAL parallel_leader_participation = off;
 SELECT results_eq($$SELECT name, (f).point FROM (SELECT name, crm.forecast(t, v, 8) f FROM series GROUP BY name) s ORDER BY name$$,
                   $$SELECT name, (f).point FROM auto ORDER BY name$$, 'parallel equals serial');
+SELECT ok((SELECT crm.forecast(t, NULL::float8, 8) IS NULL AND crm.forecast(t, v, 8, 12) IS NULL FROM series
+           WHERE name = 'no such series' OR v IS NULL),
+    'parallel workers with no rows, or only NULL values, give no forecast (NULL)');
 RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather; RESET parallel_leader_participation;
+
+-- Groups without values, and a window frame.
+SELECT ok((SELECT crm.forecast(t, v, 3) IS NULL FROM series WHERE false), 'an empty group gives no forecast (NULL)');
+SELECT ok(crm.forecast(now(), NULL::float8, 3) IS NULL, 'a series whose values are all NULL gives no forecast (NULL)');
+SELECT is((SELECT array_agg((f).n ORDER BY t) FROM (
+              SELECT t, crm.forecast(t, v, 2, 1, 'naive') OVER (ORDER BY t ROWS BETWEEN 2 PRECEDING AND 1 FOLLOWING) f
+              FROM series WHERE name = 'nile' ORDER BY t LIMIT 4) w),
+          '{2,3,4,4}'::int[], 'over a window frame each row forecasts from its frame''s values');
 
 -- Baselines against R.
 SELECT is((SELECT round(upper::numeric, 8) FROM crm.forecast_points(

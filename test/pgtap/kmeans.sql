@@ -2,7 +2,7 @@
 -- hand: clusters {200,220,300} and {800,820}, WCSS 5804), and scikit-learn
 -- 1.2.1 (Debian's python3-sklearn) for the weighted fit and the silhouette.
 BEGIN;
-SELECT plan(55);
+SELECT plan(60);
 
 CREATE TEMP TABLE example AS
 SELECT * FROM (VALUES (1, '{200,5}'::float8[]), (2, '{220,4}'), (3, '{800,15}'), (4, '{820,17}'), (5, '{300,6}')) v(id, f);
@@ -103,10 +103,21 @@ SELECT ok((SELECT bool_or(p ~ 'Partial Aggregate') FROM pg_temp.plan_of('SELECT 
 SELECT is((SELECT pg_temp.centres(crm.kmeans_agg(f, 6), 2) FROM kmeans_big_regional),
     '(0.10,0.20) (10.10,10.20) (100.10,0.20) (110.10,10.20) (120.10,0.20) (20.10,0.20)',
     '... and finds the same six clusters from the workers'' combined rows');
+SELECT ok((SELECT crm.kmeans_agg(f, 3) IS NULL FROM kmeans_big_regional WHERE generate_series % 100 = -1),
+    'parallel workers that see no rows give no model (NULL)');
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
+
+-- Groups without rows, and NULL features.
+SELECT ok((SELECT crm.kmeans_agg(f, 3) IS NULL FROM regional WHERE false), 'an empty group gives no model (NULL)');
+SELECT ok((SELECT bool_and(m IS NULL) FROM (SELECT crm.kmeans_agg(f, 2) m FROM regional WHERE false GROUP BY f[1]) s) IS NULL,
+    '... and GROUP BY over no rows gives no groups');
+SELECT throws_ok($$SELECT crm.kmeans_agg(NULL::float8[], 2) FROM regional$$, '22004', 'the features of row 1 are NULL',
+    'NULL features are refused, naming the row');
+SELECT throws_ok($$SELECT crm.kmeans_agg(f, 2) OVER (ORDER BY f[1]) FROM regional$$, '0A000', NULL,
+    'kmeans_agg refuses to run as a window function (its final function standardises the state in place)');
 
 -- crm.silhouette and crm.kmeans_elbow
 SELECT is(round(crm.silhouette('SELECT f FROM weighted', crm.kmeans('SELECT f FROM weighted', 3, standardize => false))::numeric, 12),

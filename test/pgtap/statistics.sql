@@ -2,7 +2,7 @@
 -- lm / summary.lm, glm(binomial) / summary.glm, t.test and prop.test on R's
 -- mtcars and sleep data sets, printed with 17 significant digits.
 BEGIN;
-SELECT plan(44);
+SELECT plan(59);
 
 CREATE TEMP TABLE mtcars (mpg float8, wt float8, hp float8, qsec float8, am int);
 INSERT INTO mtcars VALUES
@@ -104,10 +104,60 @@ SELECT ok(pg_temp.close((p.g).coefficients, (s.g).coefficients, 1e-8), 'logreg u
     FROM parallel p, serial s;
 SELECT ok(abs((p.t).t - (s.t).t) < 1e-9 * abs((s.t).t) AND (p.p)::text = (s.p)::text, 'ttest and prop_test too')
     FROM parallel p, serial s;
+-- Parallel workers that see no rows pass on no state; the combined result is
+-- that of an empty group.
+SELECT ok((SELECT bool_or(p ~ 'Partial Aggregate') FROM pg_temp.plan_of(
+    'SELECT crm.linreg(NULL::float8, ARRAY[wt]) FROM stats_parallel WHERE i % 2000 = -1') p),
+    'the all-NULL and empty shapes below run as parallel partial aggregates');
+SELECT ok((SELECT crm.linreg(NULL::float8, ARRAY[wt]) IS NULL AND crm.linreg(mpg, ARRAY[wt], false) IS NULL
+                  AND crm.logreg(NULL::boolean, ARRAY[wt]) IS NULL AND crm.logreg(am = 1, ARRAY[wt]) IS NULL
+                  AND (crm.ttest(mpg, am = 1)).n_control IS NULL AND crm.prop_test(hp > 120, am = 1) IS NULL
+           FROM stats_parallel WHERE i % 2000 = -1),
+    'in parallel, no rows give no model or test (NULL)');
+SELECT ok((SELECT crm.linreg(NULL::float8, ARRAY[wt]) IS NULL AND crm.logreg(NULL::boolean, ARRAY[wt]) IS NULL
+           FROM stats_parallel),
+    'in parallel, rows whose every y is NULL give no model (NULL)');
 RESET max_parallel_workers_per_gather;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
+
+-- Groups without a state: only NULL rows, or no rows at all. Each used to
+-- crash linreg and logreg (a null pointer passed on as a state).
+SELECT ok(crm.linreg(NULL::float8, ARRAY[1]::float8[]) IS NULL, 'linreg of one row with a NULL y is NULL');
+SELECT ok(crm.linreg(NULL::float8, ARRAY[1]::float8[], false) IS NULL, '... in the three-argument form too');
+SELECT ok(crm.logreg(NULL::boolean, ARRAY[1]::float8[]) IS NULL, 'logreg of one row with a NULL y is NULL');
+SELECT is((SELECT array_agg(f IS NULL ORDER BY am) FROM (
+              SELECT am, crm.linreg(CASE WHEN am = 0 THEN mpg END, ARRAY[wt]) f FROM mtcars GROUP BY am) s),
+          '{f,t}'::boolean[], 'GROUP BY: the group whose every y is NULL gets NULL, the other its fit');
+SELECT is((SELECT array_agg(f IS NULL ORDER BY am) FROM (
+              SELECT am, crm.logreg(CASE WHEN am = 0 THEN hp > 120 END, ARRAY[wt]) f FROM mtcars GROUP BY am) s),
+          '{f,t}'::boolean[], '... and the same for logreg');
+SELECT ok((SELECT crm.linreg(mpg, ARRAY[wt]) IS NULL AND crm.logreg(am = 1, ARRAY[wt]) IS NULL
+                  AND crm.ttest(mpg, am = 1) IS NULL AND crm.prop_test(hp > 120, am = 1) IS NULL FROM mtcars WHERE false),
+    'an empty group gives NULL from every statistics aggregate');
+SELECT is((SELECT ARRAY[(t).n_treatment, (t).n_control] FROM (SELECT crm.ttest(NULL::float8, true) t) s), '{0,0}'::bigint[],
+    'a ttest over NULL values counts no observations');
+SELECT is((SELECT ARRAY[(p).n_treatment, (p).n_control] FROM (SELECT crm.prop_test(NULL::boolean, true) p) s), '{0,0}'::bigint[],
+    'a prop_test over NULL conversions counts none');
+-- A moving frame: the final function runs once per row. Slopes by hand: rows
+-- 2 and 3 are the points (2, 1) and (3, 3), slope 2; rows 2 to 4 add (5, 8):
+-- Sxy = 11, Sxx = 14/3, slope 33/14.
+CREATE TEMP TABLE frame (i int, y float8, x float8);
+INSERT INTO frame VALUES (1, NULL, 1), (2, 1, 2), (3, 3, 3), (4, 8, 5);
+SELECT ok((SELECT array_agg(f IS NULL ORDER BY i) = '{t,f,f,f}' AND abs(max((f).coefficients[2]) FILTER (WHERE i = 3) - 2) < 1e-9
+                  AND abs(max((f).coefficients[2]) FILTER (WHERE i = 4) - 33 / 14.0) < 1e-9
+           FROM (SELECT i, crm.linreg(y, ARRAY[x]) OVER (ORDER BY i ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) f FROM frame) w),
+    'linreg over a window frame: NULL while the frame holds only a NULL y, then each frame''s fit');
+SELECT is((SELECT array_agg((t).n_treatment ORDER BY i) FROM (
+              SELECT i, crm.ttest(y, true) OVER (ORDER BY i ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) t FROM frame) w),
+          '{0,1,2,2}'::bigint[], 'ttest over a window frame counts each frame''s values');
+SELECT is((SELECT array_agg((p).n_treatment ORDER BY i) FROM (
+              SELECT i, crm.prop_test(y > 2, true) OVER (ORDER BY i) p FROM frame) w),
+          '{0,1,2,3}'::bigint[], 'prop_test over a growing window frame');
+-- logreg's final function reuses its state's memory for the fit.
+SELECT throws_ok($$SELECT crm.logreg(y > 2, ARRAY[x]) OVER (ORDER BY i) FROM frame$$, '0A000', NULL,
+    'logreg refuses to run as a window function');
 
 SELECT throws_ok($$SELECT crm.linreg(mpg, ARRAY[wt, NULL]) FROM mtcars$$, '22004', 'x of row 1 contains a NULL', 'NULL inside x');
 SELECT throws_ok($$SELECT crm.linreg(mpg, CASE WHEN am = 1 THEN ARRAY[wt] ELSE ARRAY[wt, hp] END) FROM mtcars$$, '2202E', NULL,
