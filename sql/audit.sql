@@ -148,16 +148,22 @@ COMMENT ON FUNCTION crm.set_audit(regclass, boolean) IS
 -- Retention: the one way entries leave the log. Running as a replica load
 -- skips the append-only trigger for this DELETE only.
 CREATE FUNCTION crm.purge_audit_log(older_than interval) RETURNS bigint
-    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, crm, crm_dw, pg_temp SET session_replication_role = replica AS $$
 DECLARE
     cutoff timestamptz;
     purged bigint;
 BEGIN
+    PERFORM crm.require_arg(older_than, 'older_than');
     IF NOT older_than >= interval '1 day' THEN
         RAISE EXCEPTION 'older_than must be at least 1 day, got %', older_than USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    cutoff := now() - older_than;
+    BEGIN
+        cutoff := now() - older_than;
+    EXCEPTION WHEN datetime_field_overflow THEN
+        RAISE EXCEPTION 'older_than % reaches back past the earliest timestamp', older_than
+            USING ERRCODE = 'datetime_field_overflow', HINT = 'Give an age such as ''90 days'' or ''7 years''.';
+    END;
     DELETE FROM crm.audit_log l WHERE l.logged_at < cutoff;
     GET DIAGNOSTICS purged = ROW_COUNT;
     INSERT INTO crm.audit_log (actor, table_name, operation, new_values)

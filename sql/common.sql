@@ -24,6 +24,16 @@ CREATE DOMAIN crm.currency AS char(3)
     CONSTRAINT currency_iso4217 CHECK (VALUE ~ '^[A-Z]{3}$');
 COMMENT ON DOMAIN crm.currency IS 'An ISO 4217 currency code such as UAH, EUR, USD';
 
+-- A NULL argument is 22004 naming it, in every function (docs/errors.md).
+CREATE FUNCTION crm.require_arg(value anyelement, name text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION '% must not be NULL', name USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+END $$;
+COMMENT ON FUNCTION crm.require_arg(anyelement, text) IS 'Raises 22004 naming the argument when value is NULL';
+
 CREATE FUNCTION crm.touch_updated_at() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -61,11 +71,24 @@ COMMENT ON TABLE crm.document_counter IS 'The last number given to a kind of doc
 SELECT crm.register_table('crm.document_counter');
 
 CREATE FUNCTION crm.next_document_number(kind text, prefix text, on_date date) RETURNS text
-    LANGUAGE sql VOLATILE STRICT SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    number text;
+BEGIN
+    PERFORM crm.require_arg(kind, 'kind');
+    PERFORM crm.require_arg(prefix, 'prefix');
+    PERFORM crm.require_arg(on_date, 'on_date');
+    IF NOT (on_date >= date '1900-01-01' AND on_date <= date '9999-12-31') THEN
+        RAISE EXCEPTION 'no % number can be given for %: documents are numbered by year, from 1900 to 9999', kind, on_date
+            USING ERRCODE = 'datetime_field_overflow', HINT = 'Give the document a real date.';
+    END IF;
     INSERT INTO crm.document_counter AS c (kind, year, last_value)
     VALUES (kind, extract(year FROM on_date)::int, 1)
-    ON CONFLICT (kind, year) DO UPDATE SET last_value = c.last_value + 1
-    RETURNING format('%s-%s-%s', prefix, c.year, lpad(c.last_value::text, greatest(5, length(c.last_value::text)), '0'));
-$$;
+    ON CONFLICT ON CONSTRAINT document_counter_pkey DO UPDATE SET last_value = c.last_value + 1
+    RETURNING format('%s-%s-%s', prefix, c.year, lpad(c.last_value::text, greatest(5, length(c.last_value::text)), '0'))
+    INTO number;
+    RETURN number;
+END $$;
 COMMENT ON FUNCTION crm.next_document_number(text, text, date) IS
     'The next gapless number of a kind of document for the year of on_date, e.g. ORD-2026-00056';

@@ -46,12 +46,16 @@ BEGIN
     IF amount IS NULL OR annual_rate IS NULL OR term_months IS NULL OR method IS NULL THEN
         RAISE EXCEPTION 'amount, annual_rate, term_months and method are required' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF amount <> round(amount, 2) OR amount >= 'Infinity' THEN
+    IF NOT (abs(amount) < 'Infinity') OR amount <> round(amount, 2) THEN
         RAISE EXCEPTION 'loan amount % is not a whole number of cents', amount USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF amount > 1e12 OR annual_rate >= 'Infinity' THEN
+    IF amount > 1e12 OR NOT (abs(annual_rate) < 'Infinity') THEN
         RAISE EXCEPTION 'loan amount % or rate % is out of range', amount, annual_rate
             USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF NOT (first BETWEEN date '1900-01-01' AND date '9999-12-31' - term_months * interval '1 month') THEN
+        RAISE EXCEPTION 'a loan of % months cannot start paying on %', term_months, first
+            USING ERRCODE = 'datetime_field_overflow', HINT = 'Give a first payment date between 1900 and 9999.';
     END IF;
     RETURN QUERY
     SELECT s.period, (first + (s.period - 1) * interval '1 month')::date,

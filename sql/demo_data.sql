@@ -26,7 +26,8 @@ DECLARE
     n_accounts int;
     n_orders int;
 BEGIN
-    IF scale IS NULL OR scale < 1 OR scale > 1000 THEN
+    PERFORM crm.require_arg(scale, 'scale');
+    IF scale < 1 OR scale > 1000 THEN
         RAISE EXCEPTION 'scale must be 1 to 1000, not %', scale USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF seed IS NULL THEN

@@ -465,6 +465,11 @@ BEGIN
                                             lower_80, upper_80, lower_95, upper_95)
         SELECT now(), x.product_id, p.ts::date, p.step, (x.f).model, p.point, p.lower[1], p.upper[1], p.lower[2], p.upper[2]
         FROM fitted x, crm.forecast_points(x.f) p
+        -- A second run in the same transaction replaces the forecast made at the same time.
+        ON CONFLICT (generated_at, product_id, period) DO UPDATE
+            SET (step, model, point, lower_80, upper_80, lower_95, upper_95)
+              = (EXCLUDED.step, EXCLUDED.model, EXCLUDED.point, EXCLUDED.lower_80, EXCLUDED.upper_80,
+                 EXCLUDED.lower_95, EXCLUDED.upper_95)
         RETURNING product_id)
     SELECT count(*), count(DISTINCT product_id) INTO rows_touched, products FROM stored;
     message := format('%s products, %s months ahead each, up to %s', products, 6, to_char(last_month, 'YYYY-MM'));

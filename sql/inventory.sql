@@ -100,6 +100,7 @@ CREATE FUNCTION crm.require_stock_key(product bigint, warehouse bigint) RETURNS 
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
+    PERFORM crm.require_arg(product, 'product');
     IF NOT EXISTS (SELECT FROM crm.product WHERE id = product) THEN
         RAISE EXCEPTION 'product % does not exist', product USING ERRCODE = 'PC003';
     END IF;
@@ -108,13 +109,15 @@ BEGIN
     END IF;
 END $$;
 
--- Raises 22023 unless qty is a positive, finite number.
+-- Raises 22004 for a NULL qty and 22023 unless it is a positive, finite number.
 CREATE FUNCTION crm.require_quantity(qty numeric, what text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
-    IF qty IS NULL OR NOT (qty > 0 AND qty < 'Infinity') THEN
-        RAISE EXCEPTION '% must be a positive, finite number, not %', what, coalesce(qty::text, 'NULL')
+    PERFORM crm.require_arg(what, 'what');
+    PERFORM crm.require_arg(qty, what);
+    IF NOT (qty > 0 AND qty < 'Infinity') THEN
+        RAISE EXCEPTION '% must be a positive, finite number, not %', what, qty
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
 END $$;
@@ -125,8 +128,10 @@ CREATE FUNCTION crm.receive_stock(product bigint, warehouse bigint, qty numeric,
 DECLARE
     now_on_hand numeric;
 BEGIN
+    PERFORM crm.require_arg(product, 'product');
+    PERFORM crm.require_arg(warehouse, 'warehouse');
     PERFORM crm.require_quantity(qty, 'received quantity');
-    PERFORM crm.require_stock_key(product, coalesce(warehouse, -1));
+    PERFORM crm.require_stock_key(product, warehouse);
     INSERT INTO crm.stock AS s (product_id, warehouse_id, on_hand) VALUES (product, warehouse, qty)
     ON CONFLICT (product_id, warehouse_id) DO UPDATE SET on_hand = s.on_hand + EXCLUDED.on_hand, changed_at = now()
     RETURNING s.on_hand INTO now_on_hand;
@@ -142,14 +147,18 @@ CREATE FUNCTION crm.adjust_stock(product bigint, warehouse bigint, delta numeric
 DECLARE
     s crm.stock;
 BEGIN
-    IF delta IS NULL OR delta = 0 OR NOT (abs(delta) < 'Infinity') THEN
+    PERFORM crm.require_arg(product, 'product');
+    PERFORM crm.require_arg(warehouse, 'warehouse');
+    PERFORM crm.require_arg(delta, 'delta');
+    PERFORM crm.require_arg(reference, 'reference');
+    IF delta = 0 OR NOT (abs(delta) < 'Infinity') THEN
         RAISE EXCEPTION 'adjustment must be a non-zero, finite number, not %', coalesce(delta::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF reference IS NULL OR btrim(reference) = '' THEN
+    IF btrim(reference) = '' THEN
         RAISE EXCEPTION 'an adjustment needs a reference (a stock count, a write-off act)' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    PERFORM crm.require_stock_key(product, coalesce(warehouse, -1));
+    PERFORM crm.require_stock_key(product, warehouse);
     SELECT * INTO s FROM crm.stock WHERE product_id = product AND warehouse_id = warehouse FOR UPDATE;
     IF coalesce(s.on_hand, 0) + delta < coalesce(s.reserved, 0) THEN
         RAISE EXCEPTION 'not enough stock of product % in warehouse %: adjusting on hand % by % would leave less than the % reserved',
@@ -182,6 +191,10 @@ CREATE FUNCTION crm.close_reservations(ids bigint[], new_status text, ledger_kin
 DECLARE
     closed integer;
 BEGIN
+    IF new_status IS NULL OR new_status NOT IN ('consumed', 'released', 'expired') THEN
+        RAISE EXCEPTION 'a reservation closes as consumed, released or expired, not %', coalesce(new_status, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     PERFORM FROM crm.stock s
     WHERE (s.product_id, s.warehouse_id) IN (SELECT r.product_id, r.warehouse_id FROM crm.reservation r WHERE r.id = ANY (ids))
     ORDER BY s.product_id, s.warehouse_id FOR UPDATE;

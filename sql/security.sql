@@ -68,6 +68,9 @@ DECLARE
     r pg_roles;
 BEGIN
     SELECT * INTO r FROM pg_roles WHERE oid = login;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'role with OID % does not exist', login::oid USING ERRCODE = 'undefined_object';
+    END IF;
     IF r.rolsuper OR r.rolbypassrls OR r.rolname LIKE 'crm\_%' OR r.rolname LIKE 'pg\_%'
        OR EXISTS (SELECT FROM pg_roles p WHERE p.rolname IN ('crm_admin', 'crm_manager', 'crm_analyst', 'crm_bi')
                                             AND pg_has_role(login, p.oid, 'MEMBER')) THEN
@@ -224,7 +227,7 @@ SELECT crm.grant_execute('crm_manager', ARRAY[
     'crm.team_peers', 'crm.my_teams', 'crm.my_tasks', 'crm.convert_lead', 'crm.next_states', 'crm.overdue', 'crm.next_document_number',
     'crm.loan_schedule', 'crm.loan_schedule_cents', 'crm.reserve', 'crm.reserve_order', 'crm.release',
     'crm.plan_shipment', 'crm.confirm_shipment', 'crm.cancel_shipment', 'crm.finish_shipment',
-    'crm.close_reservations', 'crm.require_quantity', 'crm.require_stock_key']);
+    'crm.close_reservations', 'crm.require_quantity', 'crm.require_stock_key', 'crm.require_arg']);
 
 GRANT USAGE ON SCHEMA crm, crm_dw TO crm_analyst;
 GRANT SELECT ON ALL TABLES IN SCHEMA crm_dw TO crm_analyst;
@@ -232,7 +235,8 @@ SELECT crm.grant_execute('crm_analyst', ARRAY[
     'crm.kmeans', 'crm.kmeans_agg', 'crm.kmeans_assign', 'crm.kmeans_elbow', 'crm.silhouette', 'crm.one_hot',
     'crm.linreg', 'crm.linreg_predict', 'crm.logreg', 'crm.logreg_predict', 'crm.ttest', 'crm.prop_test',
     'crm.forecast', 'crm.forecast_points', 'crm.forecast_accuracy', 'crm.backtest', 'crm.backtest_arrays',
-    'crm.decompose', 'crm.decompose_arrays', 'crm.loan_schedule', 'crm.loan_schedule_cents']);
+    'crm.decompose', 'crm.decompose_arrays', 'crm.loan_schedule', 'crm.loan_schedule_cents',
+    'crm_dw.normalize_email', 'crm_dw.normalize_phone', 'crm.require_arg']);
 
 GRANT USAGE ON SCHEMA crm_dw TO crm_bi;
 GRANT SELECT ON crm_dw.v_sales_monthly, crm_dw.v_pipeline_by_stage, crm_dw.v_forecast_vs_actual, crm_dw.v_segments,

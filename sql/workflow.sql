@@ -120,6 +120,33 @@ BEGIN
     END LOOP;
 END $$;
 
+-- A table with a primary key and a text or varchar column of that name, or an error saying which is missing.
+CREATE FUNCTION crm.require_status_column(tbl regclass, status_column name) RETURNS void
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    col_type oid;
+BEGIN
+    PERFORM crm.require_arg(tbl, 'tbl');
+    PERFORM crm.require_arg(status_column, 'status_column');
+    IF coalesce((SELECT relkind FROM pg_class WHERE oid = tbl) NOT IN ('r', 'p'), true) THEN
+        RAISE EXCEPTION '% is not a table', tbl USING ERRCODE = 'wrong_object_type';
+    END IF;
+    SELECT atttypid INTO col_type FROM pg_attribute
+    WHERE attrelid = tbl AND attname = status_column AND attnum > 0 AND NOT attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of % does not exist', status_column, tbl USING ERRCODE = 'undefined_column';
+    END IF;
+    IF col_type NOT IN ('text'::regtype, 'varchar'::regtype) THEN
+        RAISE EXCEPTION 'status column "%" of % must be text or varchar, not %', status_column, tbl,
+            col_type::regtype USING ERRCODE = 'datatype_mismatch';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_index WHERE indrelid = tbl AND indisprimary) THEN
+        RAISE EXCEPTION '% has no primary key', tbl
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Add a primary key: it names the row in errors and in crm.status_history.';
+    END IF;
+END $$;
+
 -- (Re)creates the triggers of one attachment:
 --   pgcrm_<column>_insert   BEFORE INSERT: default initial state, initial check
 --   pgcrm_<column>_update   AFTER UPDATE when the status changed: transition check (+ history)
@@ -127,6 +154,9 @@ END $$;
 CREATE FUNCTION crm.create_workflow_triggers(tbl regclass, status_column name, workflow text, record_history boolean)
     RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    PERFORM crm.require_status_column(tbl, status_column);
+    PERFORM crm.require_arg(workflow, 'workflow');
+    PERFORM crm.require_arg(record_history, 'record_history');
     PERFORM crm.drop_workflow_triggers(tbl, status_column, '{insert,update,history}');
     EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION crm.workflow_trigger(%L, %L, %L)',
                    crm.workflow_trigger_name(status_column, 'insert'), tbl, workflow, status_column, record_history);
@@ -145,9 +175,9 @@ CREATE FUNCTION crm.set_workflow_history(tbl regclass, status_column name, enabl
 DECLARE
     attached text;
 BEGIN
-    IF enabled IS NULL THEN
-        RAISE EXCEPTION 'enabled must be true or false, not NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
+    PERFORM crm.require_arg(tbl, 'tbl');
+    PERFORM crm.require_arg(status_column, 'status_column');
+    PERFORM crm.require_arg(enabled, 'enabled');
     UPDATE crm.workflow_attachment w SET record_history = enabled
     WHERE w.table_name = tbl AND w.status_column = set_workflow_history.status_column
     RETURNING w.workflow INTO attached;
@@ -164,36 +194,18 @@ CREATE FUNCTION crm.attach_workflow(tbl regclass, status_column name, workflow t
                                     record_history boolean DEFAULT true) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    col_type oid;
     states text[];
     bad text;
     attached text;
 BEGIN
-    IF tbl IS NULL OR status_column IS NULL OR workflow IS NULL OR record_history IS NULL THEN
-        RAISE EXCEPTION 'crm.attach_workflow: no argument may be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
+    PERFORM crm.require_arg(workflow, 'workflow');
+    PERFORM crm.require_arg(record_history, 'record_history');
     IF NOT EXISTS (SELECT FROM crm.workflow w WHERE w.code = attach_workflow.workflow) THEN
         RAISE EXCEPTION 'workflow "%" does not exist', workflow
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Known workflows: ' || (SELECT string_agg(code, ', ' ORDER BY code) FROM crm.workflow) || '.';
     END IF;
-    IF (SELECT relkind FROM pg_class WHERE oid = tbl) NOT IN ('r', 'p') THEN
-        RAISE EXCEPTION '% is not a table', tbl USING ERRCODE = 'wrong_object_type';
-    END IF;
-    SELECT atttypid INTO col_type FROM pg_attribute
-    WHERE attrelid = tbl AND attname = status_column AND attnum > 0 AND NOT attisdropped;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'column "%" of % does not exist', status_column, tbl USING ERRCODE = 'undefined_column';
-    END IF;
-    IF col_type NOT IN ('text'::regtype, 'varchar'::regtype) THEN
-        RAISE EXCEPTION 'status column "%" of % must be text or varchar, not %', status_column, tbl,
-            col_type::regtype USING ERRCODE = 'datatype_mismatch';
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_index WHERE indrelid = tbl AND indisprimary) THEN
-        RAISE EXCEPTION '% has no primary key', tbl
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'Add a primary key: it names the row in errors and in crm.status_history.';
-    END IF;
+    PERFORM crm.require_status_column(tbl, status_column);
     IF NOT EXISTS (SELECT FROM crm.workflow_state s WHERE s.workflow = attach_workflow.workflow AND s.is_initial) THEN
         RAISE EXCEPTION 'workflow "%" has no initial state', workflow
             USING ERRCODE = 'object_not_in_prerequisite_state';
@@ -224,6 +236,8 @@ COMMENT ON FUNCTION crm.attach_workflow(regclass, name, text, boolean) IS
 CREATE FUNCTION crm.detach_workflow(tbl regclass, status_column name) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    PERFORM crm.require_arg(tbl, 'tbl');
+    PERFORM crm.require_arg(status_column, 'status_column');
     DELETE FROM crm.workflow_attachment w WHERE w.table_name = tbl AND w.status_column = detach_workflow.status_column;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'no workflow is attached to column "%" of %', status_column, tbl

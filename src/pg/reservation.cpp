@@ -8,6 +8,7 @@
 extern "C" {
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/numeric.h"
@@ -119,11 +120,23 @@ Datum pgcrm_reserve(PG_FUNCTION_ARGS) {
     const bool any_warehouse = PG_ARGISNULL(2);
     const int64 warehouse = any_warehouse ? 0 : PG_GETARG_INT64(2);
     if (!PG_ARGISNULL(4)) {
-        Interval zero = {0, 0, 0};
-        if (!DatumGetBool(DirectFunctionCall2(interval_gt, PG_GETARG_DATUM(4), IntervalPGetDatum(&zero))))
+        Interval zero = {0, 0, 0}, century = {0, 0, 1200};
+        const Datum ttl = PG_GETARG_DATUM(4);
+        if (!DatumGetBool(DirectFunctionCall2(interval_gt, ttl, IntervalPGetDatum(&zero))))
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("ttl must be positive, not %s",
-                                   DatumGetCString(DirectFunctionCall1(interval_out, PG_GETARG_DATUM(4))))));
+                            errmsg("ttl must be positive, not %s", DatumGetCString(DirectFunctionCall1(interval_out, ttl)))));
+        if (DatumGetBool(DirectFunctionCall2(interval_gt, ttl, IntervalPGetDatum(&century))))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("ttl must be at most 100 years, not %s",
+                                   DatumGetCString(DirectFunctionCall1(interval_out, ttl))),
+                            errhint("Pass NULL for a reservation that does not expire.")));
+    }
+    if (!PG_ARGISNULL(5)) {
+        const int length = pg_mbstrlen_with_len(VARDATA_ANY(PG_GETARG_TEXT_PP(5)), VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(5)));
+        if (length < 1 || length > 200)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("request_key must be 1 to 200 characters, not %d", length),
+                            errhint("Use the caller's id of the request, such as an order line key or a UUID.")));
     }
 
     SPI_connect();

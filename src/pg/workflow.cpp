@@ -253,6 +253,15 @@ char* row_key(const TriggerInfo* info, HeapTuple tuple, TupleDesc desc) {
     return buf.data;
 }
 
+// How messages name the row: "crm.task row 42", or "a new row of crm.task"
+// while its key is not set yet (an INSERT whose key has no default).
+const char* row_name(const TriggerInfo* info, HeapTuple tuple, TupleDesc desc) {
+    bool keyed = false;
+    for (int i = 0; i < info->nkeys && !keyed; ++i) keyed = !heap_attisnull(tuple, info->key_att[i], desc);
+    if (!keyed && info->nkeys > 0) return psprintf("a new row of %s", info->table_name);
+    return psprintf("%s row %s", info->table_name, row_key(info, tuple, desc));
+}
+
 std::string_view text_view(Datum d) {
     text* t = DatumGetTextPP(d);
     return {VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)};
@@ -262,34 +271,31 @@ char* cstring(std::string_view s) { return pnstrdup(s.data(), s.size()); }
 
 [[noreturn]] void reject(const TriggerInfo* info, wf::Verdict verdict, HeapTuple tuple, TupleDesc desc,
                          std::string_view from, std::string_view to) {
-    const char* key = row_key(info, tuple, desc);
+    const char* row = row_name(info, tuple, desc);
     const wf::Workflow& w = *info->workflow;
     switch (verdict) {
         case wf::Verdict::unknown_state:
             ereport(ERROR, (errcode(ERRCODE_PGCRM_UNKNOWN_STATUS),
-                            errmsg("unknown status \"%s\" for %s row %s", cstring(to), info->table_name, key),
+                            errmsg("unknown status \"%s\" for %s", cstring(to), row),
                             errdetail("Workflow \"%s\" has no such state.", info->workflow_code),
                             from.empty() ? errhint("Initial states: %s.", w.initial_states_text().c_str())
                                          : errhint("Allowed next states from \"%s\": %s.", cstring(from),
                                                    w.next_states_text(from).c_str())));
         case wf::Verdict::not_initial:
             ereport(ERROR, (errcode(ERRCODE_PGCRM_INVALID_TRANSITION),
-                            errmsg("invalid status transition for %s row %s: (new row) -> \"%s\"",
-                                   info->table_name, key, cstring(to)),
+                            errmsg("invalid status transition for %s: (new row) -> \"%s\"", row, cstring(to)),
                             errdetail("Workflow \"%s\": a new row must start in an initial state.",
                                       info->workflow_code),
                             errhint("Initial states: %s.", w.initial_states_text().c_str())));
         case wf::Verdict::leaves_final:
             ereport(ERROR, (errcode(ERRCODE_PGCRM_INVALID_TRANSITION),
-                            errmsg("invalid status transition for %s row %s: \"%s\" -> \"%s\"", info->table_name,
-                                   key, cstring(from), cstring(to)),
+                            errmsg("invalid status transition for %s: \"%s\" -> \"%s\"", row, cstring(from), cstring(to)),
                             errdetail("Workflow \"%s\": \"%s\" is a final state.", info->workflow_code,
                                       cstring(from)),
                             errhint("A final state cannot be left.")));
         default:
             ereport(ERROR, (errcode(ERRCODE_PGCRM_INVALID_TRANSITION),
-                            errmsg("invalid status transition for %s row %s: \"%s\" -> \"%s\"", info->table_name,
-                                   key, cstring(from), cstring(to)),
+                            errmsg("invalid status transition for %s: \"%s\" -> \"%s\"", row, cstring(from), cstring(to)),
                             errdetail("Workflow \"%s\" has no such transition.", info->workflow_code),
                             errhint("Allowed next states from \"%s\": %s.", cstring(from),
                                     w.next_states_text(from).c_str())));
@@ -303,8 +309,8 @@ void require_role(const TriggerInfo* info, std::string_view role, HeapTuple tupl
     const Oid roleid = get_role_oid(name, true);
     if (OidIsValid(roleid) && is_member_of_role(GetUserId(), roleid)) return;
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                    errmsg("permission denied for status transition for %s row %s: \"%s\" -> \"%s\"",
-                           info->table_name, row_key(info, tuple, desc), cstring(from), cstring(to)),
+                    errmsg("permission denied for status transition for %s: \"%s\" -> \"%s\"",
+                           row_name(info, tuple, desc), cstring(from), cstring(to)),
                     errdetail("Workflow \"%s\": this transition requires membership in role \"%s\".",
                               info->workflow_code, name)));
 }
@@ -370,8 +376,7 @@ void check_update(const TriggerInfo* info, HeapTuple old_row, HeapTuple new_row,
     Datum new_value = heap_getattr(new_row, info->status_att, desc, &new_null);
     if (new_null)
         ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
-                        errmsg("status of %s row %s cannot be set to NULL", info->table_name,
-                               row_key(info, new_row, desc)),
+                        errmsg("status of %s cannot be set to NULL", row_name(info, new_row, desc)),
                         errdetail("The row is in state \"%s\".", TextDatumGetCString(old_value))));
     const std::string_view to = text_view(new_value);
     const std::string_view from = old_null ? std::string_view() : text_view(old_value);

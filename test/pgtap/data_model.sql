@@ -1,7 +1,7 @@
 -- The CRM data model: tables, constraints and bad input, lead conversion,
 -- the task completion rule, interactions and order numbering.
 BEGIN;
-SELECT plan(79);
+SELECT plan(82);
 
 SELECT tables_are('crm', ARRAY[
     'workflow', 'workflow_state', 'workflow_transition', 'workflow_attachment', 'status_history', 'document_counter',
@@ -63,6 +63,10 @@ SELECT throws_ok($$INSERT INTO crm.product (sku, name, kind, list_price) VALUES 
 
 INSERT INTO crm.sales_order (id, account_id, order_date) VALUES (900001, 900001, '2031-03-15');
 SELECT is((SELECT number FROM crm.sales_order WHERE id = 900001), 'ORD-2031-00001', 'the database numbers orders per year');
+SELECT throws_ok($$SELECT crm.next_document_number('ORD', 'ORD', '4713-01-01 BC')$$, '22008',
+    'no ORD number can be given for 4713-01-01 BC: documents are numbered by year, from 1900 to 9999', 'a date before numbering');
+SELECT throws_ok($$SELECT crm.next_document_number('ORD', 'ORD', 'infinity')$$, '22008', NULL, '... or an infinite one');
+SELECT throws_ok($$SELECT crm.next_document_number(NULL, 'ORD', current_date)$$, '22004', 'kind must not be NULL', 'a NULL kind');
 INSERT INTO crm.sales_order (id, account_id, order_date) VALUES (900002, 900001, '2031-04-01');
 SELECT is((SELECT number FROM crm.sales_order WHERE id = 900002), 'ORD-2031-00002', '... consecutively');
 INSERT INTO crm.sales_order (id, account_id, order_date, number) VALUES (900003, 900001, '2031-05-01', 'ORD-2031-00056');

@@ -2,7 +2,7 @@
 -- used, the sales series has a trend and a spring-summer peak, and the same
 -- seed gives the same data.
 BEGIN;
-SELECT plan(12);
+SELECT plan(13);
 
 -- A digest of the generated business data that does not depend on ids.
 CREATE FUNCTION pg_temp.digest() RETURNS text LANGUAGE sql AS $$
@@ -39,6 +39,7 @@ ROLLBACK TO SAVEPOINT fresh;
 SELECT crm.generate_demo_data(1, 7);
 SELECT is(pg_temp.digest(), :'first_digest', 'the same seed gives the same data');
 SELECT throws_ok($$SELECT crm.generate_demo_data(0)$$, '22023', 'scale must be 1 to 1000, not 0', 'a scale below 1');
+SELECT throws_ok($$SELECT crm.generate_demo_data(NULL)$$, '22004', 'scale must not be NULL', 'a NULL scale');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,7 @@
 -- Stock, reservations, shipments: every function, every error, the ledger and
 -- the invariants. Concurrency is in test/concurrency/reservation_race.sh.
 BEGIN;
-SELECT plan(54);
+SELECT plan(60);
 
 CREATE FUNCTION pg_temp.error_of(query text) RETURNS text[] LANGUAGE plpgsql AS $$
 DECLARE st text; msg text; hnt text;
@@ -108,6 +108,17 @@ UPDATE crm.reservation SET expires_at = now() - interval '1 minute' WHERE status
 SELECT throws_like($$SELECT crm.plan_shipment(910002)$$, 'reservation % of order 910002 has expired', 'an expired hold cannot be shipped');
 SELECT throws_ok($$SELECT crm.plan_shipment(999999)$$, 'PC003', 'order 999999 does not exist', 'an unknown order');
 SELECT throws_ok($$SELECT crm.confirm_shipment(999999)$$, 'PC003', NULL, 'an unknown shipment');
+-- Missing and out-of-range arguments are named.
+SELECT throws_ok($$SELECT crm.receive_stock(NULL, 1, 5, 'x')$$, '22004', 'product must not be NULL', 'receive_stock names a NULL product');
+SELECT throws_ok($$SELECT crm.receive_stock(910001, NULL, 5)$$, '22004', 'warehouse must not be NULL', '... and a NULL warehouse');
+SELECT throws_ok($$SELECT crm.adjust_stock(910001, 910001, NULL, 'count')$$, '22004', 'delta must not be NULL',
+    'adjust_stock names a NULL delta');
+SELECT throws_ok($$SELECT crm.reserve(910001, 1, NULL, NULL, '1000 years')$$, '22023', 'ttl must be at most 100 years, not 1000 years',
+    'a ttl past any calendar is refused with a hint, not a timestamp overflow');
+SELECT throws_ok($$SELECT crm.reserve(910001, 1, NULL, NULL, NULL, '')$$, '22023', 'request_key must be 1 to 200 characters, not 0',
+    'an empty request key');
+SELECT throws_ok($$SELECT crm.close_reservations('{}', 'lost', 'release')$$, '22023',
+    'a reservation closes as consumed, released or expired, not lost', 'close_reservations checks the new status');
 SELECT is_empty('SELECT * FROM crm.stock_invariant_violations()', 'the invariants hold after all of the above');
 
 SELECT * FROM finish();

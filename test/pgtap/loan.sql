@@ -1,7 +1,7 @@
 -- Loan schedules. The reference payment is the closed form P·r / (1 − (1 + r)^−n)
 -- evaluated in PostgreSQL's exact numeric arithmetic, independently of the C++ core.
 BEGIN;
-SELECT plan(14);
+SELECT plan(17);
 
 CREATE FUNCTION pg_temp.closed_form(p numeric, rate numeric, n int) RETURNS numeric LANGUAGE sql AS $$
     SELECT round(p * (rate / 1200) / (1 - power(1 + rate / 1200, -n)), 2)
@@ -33,6 +33,11 @@ SELECT throws_ok($$SELECT * FROM crm.loan_schedule(100.005, 10, 12)$$, '22023', 
 SELECT throws_like($$SELECT * FROM crm.loan_schedule(1000, -1, 12)$$, 'annual rate must be a percentage from 0 to below 1000, not -1%',
     'a negative rate, named in the message');
 SELECT throws_ok($$SELECT * FROM crm.loan_schedule(1000, 10, NULL)$$, '22004', NULL, 'a missing term');
+SELECT throws_ok($$SELECT * FROM crm.loan_schedule('Infinity', 10, 12)$$, '22023', 'loan amount Infinity is not a whole number of cents',
+    'an infinite amount');
+SELECT throws_ok($$SELECT * FROM crm.loan_schedule(1000, 'Infinity', 12)$$, '22023', NULL, 'an infinite rate');
+SELECT throws_ok($$SELECT * FROM crm.loan_schedule(1000, 10, 12, 'annuity', '9999-06-01')$$, '22008',
+    'a loan of 12 months cannot start paying on 9999-06-01', 'a schedule past the calendar');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -2,7 +2,7 @@
 -- entered with SET SESSION AUTHORIZATION, which is what logging in as it does
 -- to session_user and current_user.
 BEGIN;
-SELECT plan(71);
+SELECT plan(75);
 
 -- Who is who. Anna and Olga share a team; Boris works alone; Kim is a client
 -- of Anna's account; Nika is a client login nobody mapped.
@@ -129,6 +129,7 @@ SELECT ok(NOT pg_has_role('sec_kim', 'crm_client', 'MEMBER'), '... and the membe
 -- Analyst, BI and admin ------------------------------------------------------------------------
 SET SESSION AUTHORIZATION sec_alex;
 SELECT lives_ok('SELECT * FROM crm_dw.customer_features', 'an analyst reads the warehouse');
+SELECT lives_ok('SELECT * FROM crm_dw.dq_findings', '... every view of it, the data-quality findings included');
 SELECT lives_ok($$SELECT (crm.kmeans('SELECT ARRAY[x::float8] FROM generate_series(1, 10) x', 2)).k$$, '... runs analytics');
 SELECT throws_ok($$SELECT crm.kmeans('SELECT ARRAY[id::float8] FROM crm.account', 2)$$, '42501', NULL,
     '... whose query text runs with the analyst''s rights');
@@ -191,6 +192,10 @@ RESET ROLE;
 
 INSERT INTO crm.audit_log (logged_at, actor, table_name, operation) VALUES (now() - interval '400 days', 'old', 'crm.account', 'DELETE');
 SELECT throws_ok($$SELECT crm.purge_audit_log('1 hour')$$, '22023', NULL, 'purging keeps at least a day');
+SELECT throws_ok($$SELECT crm.purge_audit_log('178000000 years')$$, '22008',
+    'older_than 178000000 years reaches back past the earliest timestamp', 'an age past the calendar is named');
+SELECT throws_ok($$SELECT crm.purge_audit_log(NULL)$$, '22004', 'older_than must not be NULL', 'a NULL age');
+SELECT throws_ok($$SELECT crm.grant_client_access(0::regrole, 1)$$, '42704', 'role with OID 0 does not exist', 'an unknown client role');
 SET ROLE sec_ada;
 SELECT is(crm.purge_audit_log('365 days'), 1::bigint, 'purge_audit_log removes entries older than asked');
 RESET ROLE;

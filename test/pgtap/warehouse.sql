@@ -3,7 +3,7 @@
 -- half-written, the analytic jobs, and what crm_bi may read. Overlapping runs
 -- and pg_cron are in test/concurrency/etl_overlap.sh and etl_cron.sh.
 BEGIN;
-SELECT plan(53);
+SELECT plan(55);
 
 SELECT setseed(0.25);
 SELECT count(*) FROM crm.generate_demo_data(1, 7);
@@ -187,6 +187,10 @@ SELECT set_eq($$SELECT label, count(*) FROM crm_dw.customer_segment WHERE segmen
 
 SELECT is((SELECT count(*) FROM crm_dw.demand_forecast), 6 * (SELECT count(DISTINCT product_id) FROM crm_dw.fact_sales WHERE booked),
           'six months of forecasts for every product sold');
+SELECT results_eq($$SELECT status FROM crm.etl_refresh('forecast')$$, ARRAY['succeeded'],
+    'the forecast job runs a second time in the same transaction');
+SELECT is((SELECT count(*) FROM crm_dw.demand_forecast), 6 * (SELECT count(DISTINCT product_id) FROM crm_dw.fact_sales WHERE booked),
+          '... and replaces the forecast it made at the same time');
 SELECT is((SELECT array_agg(DISTINCT period ORDER BY period) FROM crm_dw.demand_forecast),
           ARRAY(SELECT (date_trunc('month', current_date) + make_interval(months => s))::date FROM generate_series(0, 5) s),
           'the forecast months start with the current one');

@@ -1,7 +1,7 @@
 -- The status-transition engine: seeded workflows, every rule, every error,
 -- history, cache invalidation inside one session, attach/detach.
 BEGIN;
-SELECT plan(77);
+SELECT plan(82);
 
 -- [sqlstate, message, detail, hint] of the error a statement raises, or NULL.
 CREATE FUNCTION pg_temp.error_of(query text) RETURNS text[] LANGUAGE plpgsql AS $$
@@ -205,6 +205,16 @@ SELECT throws_ok($$SELECT crm.attach_workflow('wft.po', 'status', 'deal')$$, '42
 SELECT lives_ok($$SELECT crm.attach_workflow('wft.po', 'status', 'production_order')$$, 'attaching the same workflow again is harmless');
 SELECT throws_ok($$SELECT crm.attach_workflow(NULL, 'status', 'deal')$$, '22004', NULL, 'NULL arguments');
 SELECT throws_ok($$SELECT crm.attach_workflow('wft.no_such_table', 'status', 'deal')$$, '42P01', NULL, 'unknown table');
+SELECT throws_ok($$SELECT crm.detach_workflow(NULL, NULL)$$, '22004', 'tbl must not be NULL', 'detach_workflow names a NULL table');
+SELECT throws_ok($$SELECT crm.set_workflow_history('wft.po', NULL, true)$$, '22004', 'status_column must not be NULL',
+    'set_workflow_history names a NULL column');
+SELECT throws_ok($$SELECT crm.create_workflow_triggers('crm.account', 'postgres', 'deal', true)$$, '42703',
+    'column "postgres" of crm.account does not exist', 'create_workflow_triggers checks the column before writing any trigger');
+SELECT throws_ok($$SELECT crm.create_workflow_triggers(0, 'status', 'deal', true)$$, '42809', NULL, '... and the table');
+CREATE TABLE wft.unkeyed (id int PRIMARY KEY, status text);
+SELECT crm.attach_workflow('wft.unkeyed', 'status', 'deal');
+SELECT throws_ok($$INSERT INTO wft.unkeyed (status) VALUES ('won')$$, 'PC001',
+    'invalid status transition for a new row of wft.unkeyed: (new row) -> "won"', 'a row without its key yet is a new row, not "row NULL"');
 
 -- Composite keys, detach, dropped tables, misuse --------------------------------
 CREATE TABLE wft.stage (deal_id int, version int, stage text, PRIMARY KEY (deal_id, version));
