@@ -7,7 +7,7 @@ EXTENSION  = pgcrm
 EXTVERSION = 0.2.0
 MODULE_big = pgcrm
 
-CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
+CORE_SRCS = $(sort $(wildcard src/core/*.cpp src/core/*/*.cpp))
 GLUE_SRCS = $(sort $(wildcard src/pg/*.cpp))
 OBJS      = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 

@@ -3,14 +3,14 @@
 // array-based crm.decompose, crm.forecast_accuracy and crm.backtest. Times
 // cross the boundary as wall-clock microseconds in the session time zone, so
 // that months are calendar months and days survive daylight-saving changes.
-// The math is core/forecast, core/ets and core/timeseries.
+// The math is core/forecast.
 #include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "core/forecast.hpp"
-#include "core/timeseries.hpp"
+#include "core/forecast/forecast.hpp"
+#include "core/forecast/timeseries.hpp"
 #include "datum.hpp"
 #include "guard.hpp"
 

@@ -8,7 +8,7 @@
 #include "core/eigen.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
-#include "core/selftest.hpp"
+#include "core/boundary.hpp"
 
 TEST(Boundary, EigenAssertionThrowsInsteadOfAborting) {
     Eigen::MatrixXd a = Eigen::MatrixXd::Ones(2, 3);
@@ -28,10 +28,10 @@ TEST(Boundary, EigenOutOfRangeAccessThrows) {
 
 TEST(Boundary, FaultsUnwindTheirObjects) {
     for (const char* fault : {"cpp_exception", "core_error", "bad_alloc", "eigen_assert"}) {
-        EXPECT_ANY_THROW(pgcrm::selftest::raise_fault(fault)) << fault;
-        EXPECT_EQ(pgcrm::selftest::live_probes(), 0) << fault;
+        EXPECT_ANY_THROW(pgcrm::boundary::raise_fault(fault)) << fault;
+        EXPECT_EQ(pgcrm::boundary::live_probes(), 0) << fault;
     }
-    EXPECT_FALSE(pgcrm::selftest::raise_fault("no_such_fault"));
+    EXPECT_FALSE(pgcrm::boundary::raise_fault("no_such_fault"));
 }
 
 TEST(Boundary, InterruptHookStopsLongLoops) {
@@ -39,8 +39,8 @@ TEST(Boundary, InterruptHookStopsLongLoops) {
     pgcrm::set_interrupt_hook([] {
         if (++calls == 1000) throw std::runtime_error("cancelled");
     });
-    EXPECT_THROW(pgcrm::selftest::raise_fault("interrupt"), std::runtime_error);
+    EXPECT_THROW(pgcrm::boundary::raise_fault("interrupt"), std::runtime_error);
     EXPECT_EQ(calls, 1000);
-    EXPECT_EQ(pgcrm::selftest::live_probes(), 0);
+    EXPECT_EQ(pgcrm::boundary::live_probes(), 0);
     pgcrm::set_interrupt_hook(nullptr);
 }

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "core/ets.hpp"
-#include "core/forecast.hpp"
-#include "core/timeseries.hpp"
+#include "core/forecast/ets.hpp"
+#include "core/forecast/forecast.hpp"
+#include "core/forecast/timeseries.hpp"
 
 using namespace pgcrm;
 

@@ -2,7 +2,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/selftest.hpp"
+#include "core/boundary.hpp"
 #include "guard.hpp"
 
 extern "C" {
@@ -21,17 +21,17 @@ Datum pgcrm_selftest_boundary(PG_FUNCTION_ARGS);
 Datum pgcrm_selftest_boundary(PG_FUNCTION_ARGS) {
     const char* fault = text_to_cstring(PG_GETARG_TEXT_PP(0));
     const std::string_view name(fault);
-    if (name == "live_probes") PG_RETURN_INT32(pgcrm::selftest::live_probes());
+    if (name == "live_probes") PG_RETURN_INT32(pgcrm::boundary::live_probes());
 
     bool known = guard([&] {
         if (name == "pg_error") {
             // A PostgreSQL error (division by zero, 22012) raised under live C++ objects.
-            pgcrm::selftest::Probe probe;
+            pgcrm::boundary::Probe probe;
             std::vector<int> buffer(1024, 1);
             pg_call([] { return DirectFunctionCall2(int4div, Int32GetDatum(1), Int32GetDatum(0)); });
             return false;
         }
-        return pgcrm::selftest::raise_fault(name);
+        return pgcrm::boundary::raise_fault(name);
     });
     if (!known)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown selftest fault \"%s\"", fault),

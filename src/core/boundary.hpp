@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-namespace pgcrm::selftest {
+namespace pgcrm::boundary {
 
 // Objects of this type are alive while a fault is raised; after the error,
 // live_probes() must be 0 again, which shows the stack was unwound.
@@ -24,4 +24,4 @@ int live_probes() noexcept;
 // unknown name.
 bool raise_fault(std::string_view fault);
 
-}  // namespace pgcrm::selftest
+}  // namespace pgcrm::boundary

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <numeric>
 
-#include "error.hpp"
+#include "core/error.hpp"
 
 namespace pgcrm::timeseries {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace pgcrm::regression {
+namespace pgcrm::statistics {
 
 // Streaming moments of (x₁…x_p, y): count, means and the co-moment matrix
 // Σ(v − v̄)(v − v̄)ᵀ of v = (x, y), in one flat array that the glue keeps as an
@@ -76,4 +76,4 @@ struct PropTest {
 PropTest prop_test(int64_t converted_treatment, int64_t n_treatment, int64_t converted_control, int64_t n_control,
                    double level = 0.95);
 
-}  // namespace pgcrm::regression
+}  // namespace pgcrm::statistics

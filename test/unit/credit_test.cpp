@@ -1,4 +1,4 @@
-#include "core/loan.hpp"
+#include "core/credit.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 
 #include "core/error.hpp"
 
-using namespace pgcrm::loan;
+using namespace pgcrm::credit;
 
 namespace {
 int64_t principal_sum(const std::vector<Payment>& plan) {

@@ -1,12 +1,12 @@
 // Statistics aggregates: crm.linreg (streaming moments), crm.logreg (rows kept
 // for IRLS), crm.ttest and crm.prop_test, their predict functions, and the
 // combine/serialize/deserialize support that lets parallel query split them.
-// The math is core/regression.
+// The math is core/statistics.
 #include <cmath>
 #include <cstring>
 #include <vector>
 
-#include "core/regression.hpp"
+#include "core/statistics/regression.hpp"
 #include "datum.hpp"
 #include "guard.hpp"
 #include "training.hpp"
@@ -19,7 +19,7 @@ extern "C" {
 #include "utils/builtins.h"
 }
 
-namespace rg = pgcrm::regression;
+namespace rg = pgcrm::statistics;
 using pgcrm::pg::aggregate_context;
 using pgcrm::pg::state_arg;
 using pgcrm::pg::state_result;
@@ -63,7 +63,7 @@ const double* checked_x(Datum value, int* length, long long row) {
     return x;
 }
 
-// --- crm.linreg: the state is the moments of (x, y), see core/regression.hpp.
+// --- crm.linreg: the state is the moments of (x, y), see core/statistics/regression.hpp.
 struct LinregState {
     int32 p;
     bool intercept;

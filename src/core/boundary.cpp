@@ -1,4 +1,4 @@
-#include "selftest.hpp"
+#include "boundary.hpp"
 
 #include <new>
 #include <stdexcept>
@@ -8,7 +8,7 @@
 #include "error.hpp"
 #include "interrupt.hpp"
 
-namespace pgcrm::selftest {
+namespace pgcrm::boundary {
 
 namespace {
 int probes = 0;
@@ -41,4 +41,4 @@ bool raise_fault(std::string_view fault) {
     return false;
 }
 
-}  // namespace pgcrm::selftest
+}  // namespace pgcrm::boundary

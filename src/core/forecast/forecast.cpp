@@ -4,9 +4,9 @@
 #include <boost/math/distributions/normal.hpp>
 #include <boost/math/distributions/students_t.hpp>
 
-#include "error.hpp"
+#include "core/error.hpp"
 #include "ets.hpp"
-#include "interrupt.hpp"
+#include "core/interrupt.hpp"
 
 namespace pgcrm::forecast {
 

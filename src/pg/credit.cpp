@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <string_view>
 
-#include "core/loan.hpp"
+#include "core/credit.hpp"
 #include "guard.hpp"
 
 extern "C" {
@@ -13,7 +13,7 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
-namespace loan = pgcrm::loan;
+namespace credit = pgcrm::credit;
 using pgcrm::pg::guard;
 using pgcrm::pg::pg_call;
 
@@ -31,9 +31,9 @@ Datum pgcrm_loan_schedule_cents(PG_FUNCTION_ARGS) {
 
     // Computed in C++, copied into palloc'd memory before the vector goes away.
     size_t count = 0;
-    loan::Payment* plan = guard([&] {
-        const auto computed = loan::schedule(amount, rate, term, loan::parse_method(method_name));
-        auto* out = pg_call([&] { return static_cast<loan::Payment*>(palloc(sizeof(loan::Payment) * computed.size())); });
+    credit::Payment* plan = guard([&] {
+        const auto computed = credit::schedule(amount, rate, term, credit::parse_method(method_name));
+        auto* out = pg_call([&] { return static_cast<credit::Payment*>(palloc(sizeof(credit::Payment) * computed.size())); });
         std::copy(computed.begin(), computed.end(), out);
         count = computed.size();
         return out;

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace pgcrm::loan {
+namespace pgcrm::credit {
 
 enum class Method { annuity, differentiated };
 
@@ -30,4 +30,4 @@ int64_t annuity_payment(int64_t amount_cents, double monthly_rate, int term_mont
 // value outside these is a pgcrm::Error naming it.
 std::vector<Payment> schedule(int64_t amount_cents, double annual_rate_pct, int term_months, Method method);
 
-}  // namespace pgcrm::loan
+}  // namespace pgcrm::credit

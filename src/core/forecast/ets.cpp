@@ -1,6 +1,6 @@
 #include "ets.hpp"
 
-#include "eigen.hpp"  // first: Eigen's assertions must throw
+#include "core/eigen.hpp"  // first: Eigen's assertions must throw
 
 #include <unsupported/Eigen/NonLinearOptimization>
 #include <unsupported/Eigen/NumericalDiff>
@@ -11,8 +11,8 @@
 #include <cmath>
 #include <random>
 
-#include "error.hpp"
-#include "interrupt.hpp"
+#include "core/error.hpp"
+#include "core/interrupt.hpp"
 #include "timeseries.hpp"
 
 namespace pgcrm::ets {

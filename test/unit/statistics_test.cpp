@@ -1,6 +1,6 @@
 // Reference values from R 4.2.2 (Debian's r-base-core): lm, summary.lm, glm,
 // summary.glm, t.test and prop.test, printed with 17 significant digits.
-#include "core/regression.hpp"
+#include "core/statistics/regression.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 
 #include "core/error.hpp"
 
-using namespace pgcrm::regression;
+using namespace pgcrm::statistics;
 
 namespace {
 
@@ -26,7 +26,7 @@ struct Data {
     std::vector<double> state;
     explicit Data(int features) : p(features), state(Moments::size(features), 0.0) {}
     Moments moments() { return {state.data(), p}; }
-    void add(std::vector<double> x, double y) { pgcrm::regression::add(moments(), x.data(), y); }
+    void add(std::vector<double> x, double y) { pgcrm::statistics::add(moments(), x.data(), y); }
 };
 
 void expect_relative(double actual, double expected, double tolerance = 1e-8) {

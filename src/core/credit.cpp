@@ -1,11 +1,11 @@
-#include "loan.hpp"
+#include "credit.hpp"
 
 #include <cmath>
 #include <string>
 
 #include "error.hpp"
 
-namespace pgcrm::loan {
+namespace pgcrm::credit {
 
 namespace {
 
@@ -57,4 +57,4 @@ std::vector<Payment> schedule(int64_t amount_cents, double annual_rate_pct, int 
     return plan;
 }
 
-}  // namespace pgcrm::loan
+}  // namespace pgcrm::credit

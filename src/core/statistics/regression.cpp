@@ -9,11 +9,11 @@
 #include <boost/math/distributions/normal.hpp>
 #include <boost/math/distributions/students_t.hpp>
 
-#include "eigen.hpp"
-#include "error.hpp"
-#include "interrupt.hpp"
+#include "core/eigen.hpp"
+#include "core/error.hpp"
+#include "core/interrupt.hpp"
 
-namespace pgcrm::regression {
+namespace pgcrm::statistics {
 
 namespace {
 
@@ -342,4 +342,4 @@ PropTest prop_test(int64_t xa, int64_t na, int64_t xb, int64_t nb, double level)
     return r;
 }
 
-}  // namespace pgcrm::regression
+}  // namespace pgcrm::statistics
