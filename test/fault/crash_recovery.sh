@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 as_owner() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-pg_ctl=$("$(command -v /usr/lib/postgresql/15/bin/pg_config || command -v pg_config)" --bindir)/pg_ctl
+pg_ctl=$("${PG_CONFIG:-$(command -v /usr/lib/postgresql/15/bin/pg_config || command -v pg_config)}" --bindir)/pg_ctl
 db=pgcrm_crash
 out=$(mktemp -d)
 chmod 777 "$out"
