@@ -15,6 +15,7 @@
 #include "core/forecast/ets.hpp"
 #include "core/forecast/forecast.hpp"
 #include "core/forecast/timeseries.hpp"
+#include "testing.hpp"
 
 using namespace pgcrm;
 
@@ -22,11 +23,7 @@ namespace {
 
 #include "data/series.inc"
 
-void expect_relative(const std::vector<double>& actual, const std::vector<double>& expected, double tolerance) {
-    ASSERT_EQ(actual.size(), expected.size());
-    for (size_t i = 0; i < expected.size(); ++i)
-        EXPECT_NEAR(actual[i], expected[i], tolerance * std::fabs(expected[i])) << "index " << i;
-}
+using pgcrm::testing::expect_relative;
 
 ets::Spec spec(const char* code) {
     ets::Spec s;
