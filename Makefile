@@ -4,20 +4,47 @@
 #   make bench  runs the benchmarks and rewrites bench/results/*.md
 
 EXTENSION  = pgcrm
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 MODULE_big = pgcrm
 
 CORE_SRCS = $(sort $(wildcard src/core/*.cpp src/core/*/*.cpp))
 GLUE_SRCS = $(sort $(wildcard src/pg/*.cpp))
 OBJS      = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 
-# The install script, assembled from one file per area in this order.
-SQL_PARTS  = sql/schema.sql sql/workflow.sql sql/common.sql sql/accounts.sql sql/catalog.sql \
-             sql/orders.sql sql/projects.sql sql/credit.sql sql/inventory.sql sql/segmentation.sql sql/statistics.sql \
-             sql/forecast.sql sql/warehouse.sql sql/etl.sql sql/bi.sql sql/jobs.sql sql/demo_data.sql sql/audit.sql sql/security.sql sql/finish.sql
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.1.0--0.2.0.sql
-# Released install scripts stay installable, so a test can upgrade from them.
-DATA       = sql/versions/$(EXTENSION)--0.1.0.sql
+# The install script: the parts in this order. Each capability has its tables
+# (tables, types, indexes, seeds: run once) and its functions (functions,
+# views, triggers, policies, grants: CREATE OR REPLACE, run again by every
+# update script); docs/development.md, "SQL".
+SQL_PARTS = sql/schema.sql \
+            sql/common/tables.sql sql/common/functions.sql \
+            sql/boundary/functions.sql \
+            sql/workflow/tables.sql sql/workflow/functions.sql \
+            sql/accounts/tables.sql sql/accounts/functions.sql \
+            sql/catalog/tables.sql \
+            sql/orders/tables.sql sql/orders/functions.sql \
+            sql/projects/tables.sql sql/projects/functions.sql \
+            sql/credit/tables.sql sql/credit/functions.sql \
+            sql/inventory/tables.sql sql/inventory/functions.sql \
+            sql/kmeans/tables.sql sql/kmeans/functions.sql \
+            sql/statistics/tables.sql sql/statistics/functions.sql \
+            sql/forecast/tables.sql sql/forecast/functions.sql \
+            sql/warehouse/tables.sql sql/warehouse/job_registry.sql sql/warehouse/functions.sql \
+            sql/warehouse/reservations.sql sql/warehouse/facts.sql sql/warehouse/features.sql \
+            sql/warehouse/segments.sql sql/warehouse/forecast.sql sql/warehouse/kpi.sql sql/warehouse/data_quality.sql \
+            sql/bi/functions.sql \
+            sql/operations/functions.sql \
+            sql/demo_data/functions.sql \
+            sql/audit/tables.sql sql/audit/functions.sql \
+            sql/security/tables.sql sql/security/functions.sql \
+            sql/finish.sql
+# Parts run once: by CREATE EXTENSION, or by the update to the release that added them.
+ONCE_PARTS = sql/schema.sql $(filter %/tables.sql,$(SQL_PARTS)) sql/warehouse/job_registry.sql
+# This release's update script: its migration (sql/versions/), the parts it
+# adds, and every part that runs again.
+PREVIOUS  = 0.2.0
+NEW_PARTS = sql/warehouse/job_registry.sql
+UPDATE_PARTS = sql/versions/$(PREVIOUS)--$(EXTVERSION).sql $(filter-out $(filter-out $(NEW_PARTS),$(ONCE_PARTS)),$(SQL_PARTS))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--$(PREVIOUS)--$(EXTVERSION).sql
 EXTRA_CLEAN = build build-sanitize
 
 PGCRM_CXXFLAGS = -std=c++17 -Wall -Wextra -Isrc -isystem /usr/include/eigen3
@@ -39,9 +66,8 @@ endif
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) Makefile
 	cat $(SQL_PARTS) > $@
 
-# An update script: what changed in the released objects, then the new areas.
-$(EXTENSION)--0.1.0--0.2.0.sql: sql/versions/0.1.0--0.2.0.sql sql/audit.sql sql/security.sql Makefile
-	cat sql/versions/0.1.0--0.2.0.sql sql/audit.sql sql/security.sql > $@
+$(EXTENSION)--$(PREVIOUS)--$(EXTVERSION).sql: $(UPDATE_PARTS) Makefile
+	cat $(UPDATE_PARTS) > $@
 
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 

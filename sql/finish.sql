@@ -1,8 +1,5 @@
--- Last part of the install script.
-
--- Attachments made by the install script are recreated by CREATE EXTENSION;
--- pg_dump keeps the ones users make.
-UPDATE crm.workflow_attachment SET builtin = true;
-SELECT pg_catalog.pg_extension_config_dump('crm.workflow_attachment', 'WHERE NOT builtin');
-
+-- Last part of the install and update scripts: the install helpers go.
 DROP FUNCTION crm.register_table(regclass);
+DROP FUNCTION crm.seed_workflow(text, text, jsonb, jsonb);
+DROP FUNCTION crm.attach_builtin_workflow(regclass, name, text);
+DROP FUNCTION crm_dw.register_job(text, integer, regprocedure, boolean, text, text);

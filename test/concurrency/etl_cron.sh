@@ -20,11 +20,11 @@ q "SELECT count(*) FROM crm.schedule_jobs()" >/dev/null
 check "... and a second call still leaves seven" "$(q "SELECT count(*) = 7 FROM cron.job WHERE jobname LIKE 'pgcrm-%'")"
 check "each runs its job with crm.run_job" \
   "$(q "SELECT bool_and(command = format('CALL crm.run_job(%L)', substr(jobname, 7))) FROM cron.job WHERE jobname LIKE 'pgcrm-%'")"
-q "SELECT count(*) FROM crm.schedule_jobs(facts => '*/10 * * * *', segments => NULL, kpi => '* * * * *')" >/dev/null
+q "SELECT count(*) FROM crm.schedule_jobs('{\"facts\": \"*/10 * * * *\", \"segments\": null, \"kpi\": \"* * * * *\"}')" >/dev/null
 check "a schedule can be overridden, and NULL leaves a job out" \
   "$(q "SELECT (SELECT schedule FROM cron.job WHERE jobname = 'pgcrm-facts') = '*/10 * * * *'
               AND NOT EXISTS (SELECT FROM cron.job WHERE jobname = 'pgcrm-segments')")"
-refused=$(psql -c "SELECT crm.schedule_jobs(facts => 'every five minutes')" 2>&1 || true)
+refused=$(psql -c "SELECT crm.schedule_jobs('{\"facts\": \"every five minutes\"}')" 2>&1 || true)
 check "a malformed schedule is refused" "$([[ $refused == *"invalid schedule: every five minutes"* ]] && echo t || echo "$refused")"
 
 # The kpi job is made to fail: pg_cron must see the failure, etl_run must keep the run.

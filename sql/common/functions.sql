@@ -1,0 +1,61 @@
+-- Helpers every capability uses: NULL checks, updated_at upkeep, document
+-- numbering, and the install helper that registers a table.
+
+-- A NULL argument is 22004 naming it, in every function (docs/errors.md).
+CREATE OR REPLACE FUNCTION crm.require_arg(value anyelement, name text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF value IS NULL THEN
+        RAISE EXCEPTION '% must not be NULL', name USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+END $$;
+COMMENT ON FUNCTION crm.require_arg(anyelement, text) IS 'Raises 22004 naming the argument when value is NULL';
+
+CREATE OR REPLACE FUNCTION crm.touch_updated_at() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END $$;
+COMMENT ON FUNCTION crm.touch_updated_at() IS 'Keeps updated_at at the time of the last change';
+
+-- Install helper (dropped by sql/finish.sql): keeps updated_at current and
+-- registers the table and its identity sequences with pg_dump.
+CREATE OR REPLACE FUNCTION crm.register_table(tbl regclass) RETURNS void
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    seq text;
+BEGIN
+    IF EXISTS (SELECT FROM pg_attribute WHERE attrelid = tbl AND attname = 'updated_at' AND NOT attisdropped) THEN
+        EXECUTE format('CREATE OR REPLACE TRIGGER touch_updated_at BEFORE UPDATE ON %s FOR EACH ROW '
+                       'EXECUTE FUNCTION crm.touch_updated_at()', tbl);
+    END IF;
+    PERFORM pg_catalog.pg_extension_config_dump(tbl, '');
+    FOR seq IN SELECT pg_get_serial_sequence(tbl::text, attname) FROM pg_attribute
+               WHERE attrelid = tbl AND attidentity <> '' AND NOT attisdropped LOOP
+        PERFORM pg_catalog.pg_extension_config_dump(seq::regclass, '');
+    END LOOP;
+END $$;
+
+CREATE OR REPLACE FUNCTION crm.next_document_number(kind text, prefix text, on_date date) RETURNS text
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    number text;
+BEGIN
+    PERFORM crm.require_arg(kind, 'kind');
+    PERFORM crm.require_arg(prefix, 'prefix');
+    PERFORM crm.require_arg(on_date, 'on_date');
+    IF NOT (on_date >= date '1900-01-01' AND on_date <= date '9999-12-31') THEN
+        RAISE EXCEPTION 'no % number can be given for %: documents are numbered by year, from 1900 to 9999', kind, on_date
+            USING ERRCODE = 'datetime_field_overflow', HINT = 'Give the document a real date.';
+    END IF;
+    INSERT INTO crm.document_counter AS c (kind, year, last_value)
+    VALUES (kind, extract(year FROM on_date)::int, 1)
+    ON CONFLICT ON CONSTRAINT document_counter_pkey DO UPDATE SET last_value = c.last_value + 1
+    RETURNING format('%s-%s-%s', prefix, c.year, lpad(c.last_value::text, greatest(5, length(c.last_value::text)), '0'))
+    INTO number;
+    RETURN number;
+END $$;
+COMMENT ON FUNCTION crm.next_document_number(text, text, date) IS
+    'The next gapless number of a kind of document for the year of on_date, e.g. ORD-2026-00056';

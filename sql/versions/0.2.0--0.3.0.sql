@@ -1,0 +1,12 @@
+-- pgcrm 0.2.0 to 0.3.0: what changes in objects 0.2.0 already has. The
+-- Makefile appends the parts this release adds and every part that runs again
+-- (functions, views, triggers, policies, grants), so they are written once.
+\echo Use "ALTER EXTENSION pgcrm UPDATE TO '0.3.0'" to load this file. \quit
+
+-- The job registry replaces crm_dw.jobs(); every job function takes (rebuild boolean).
+DROP FUNCTION crm_dw.jobs();
+DROP FUNCTION crm_dw.refresh_segments(), crm_dw.refresh_forecast(), crm_dw.refresh_kpi(), crm_dw.refresh_data_quality();
+-- Schedules are given by job name.
+DROP FUNCTION crm.schedule_jobs(text, text, text, text, text, text, text);
+-- Builtin workflows are seeded by the capability that uses them.
+DROP FUNCTION IF EXISTS crm.seed_workflow(text, text, jsonb, jsonb);

@@ -1,0 +1,161 @@
+-- The facts job: the calendar, the product and account dimensions, order-line
+-- facts and their monthly totals, from the orders the change queue names.
+
+-- Sources of the star schema, one row per warehouse row, columns named as
+-- in the warehouse table.
+CREATE OR REPLACE VIEW crm_dw.dim_product_source AS
+SELECT p.id AS product_id, p.sku, p.name, p.kind, p.family, p.unit, p.attributes->>'pipe_type' AS pipe_type,
+       (p.attributes->>'diameter_mm')::integer AS diameter_mm,
+       (p.attributes->>'working_pressure_bar')::numeric AS working_pressure_bar,
+       p.attributes->>'material' AS material, p.list_price, p.currency::text AS currency, p.active
+FROM crm.product p;
+
+CREATE OR REPLACE VIEW crm_dw.dim_account_source AS
+SELECT a.id AS account_id, a.name, a.kind, a.industry, a.region, a.source, a.is_vip, a.status, a.registered_on,
+       a.manager::text AS manager, a.owner::text AS owner
+FROM crm.account a;
+
+CREATE OR REPLACE VIEW crm_dw.fact_sales_source AS
+SELECT l.id AS order_line_id, o.id AS order_id, o.number AS order_number, l.line_no, o.order_date, o.account_id,
+       l.product_id, o.status AS order_status,
+       coalesce(o.status NOT IN ('draft', 'cancelled'), false) AS booked, l.quantity, l.unit_price, l.discount_pct,
+       l.line_total, o.currency::text AS currency, o.manager::text AS manager
+FROM crm.order_line l JOIN crm.sales_order o ON o.id = l.order_id;
+
+-- Monthly totals of booked lines, per product and per account. lines is a
+-- query over fact_sales rows with a sign column: +1 adds a line, -1 takes it
+-- away, so the same sums serve the full build and the change.
+CREATE OR REPLACE FUNCTION crm_dw.sales_by_month(lines text) RETURNS SETOF crm_dw.fact_sales_monthly
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN QUERY EXECUTE format(
+        'SELECT date_trunc(''month'', order_date)::date, product_id, account_id, currency,
+                count(DISTINCT order_id) FILTER (WHERE sign > 0) - count(DISTINCT order_id) FILTER (WHERE sign < 0),
+                sum(sign)::bigint, sum(sign * quantity), sum(sign * line_total)
+           FROM %s s WHERE booked
+          GROUP BY GROUPING SETS ((1, product_id, currency), (1, account_id, currency))', lines);
+END $$;
+
+-- The calendar grows, never shrinks: a report of an old month keeps its dates.
+CREATE OR REPLACE FUNCTION crm_dw.extend_calendar() RETURNS bigint
+    LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    WITH bounds AS (
+        SELECT least(date '2000-01-01', date_trunc('year', min(order_date))::date) AS first_day,
+               (date_trunc('year', greatest(current_date, max(order_date))) + interval '6 years - 1 day')::date AS last_day
+        FROM crm.sales_order),
+    have AS (SELECT min(date_key) AS first_day, max(date_key) AS last_day FROM crm_dw.dim_date),
+    added AS (
+        INSERT INTO crm_dw.dim_date
+        SELECT d, extract(year FROM d), extract(quarter FROM d), extract(month FROM d), date_trunc('month', d),
+               to_char(d, 'FMMonth'), extract(isoyear FROM d), extract(week FROM d), extract(isodow FROM d),
+               extract(isodow FROM d) >= 6
+        FROM bounds b, have h, generate_series(b.first_day, b.last_day, interval '1 day') g(t), LATERAL (SELECT t::date AS d) x
+        WHERE h.first_day IS NULL OR d < h.first_day OR d > h.last_day
+        RETURNING 1)
+    SELECT count(*) FROM added
+$$;
+
+-- The realised demand of every forecast month that is over.
+CREATE OR REPLACE FUNCTION crm_dw.record_forecast_actuals() RETURNS bigint
+    LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    WITH actual AS (
+        SELECT f.generated_at, f.product_id, f.period, coalesce(sum(m.quantity), 0) AS quantity
+        FROM crm_dw.demand_forecast f
+        LEFT JOIN crm_dw.fact_sales_monthly m ON m.product_id = f.product_id AND m.month = f.period
+        WHERE f.period < date_trunc('month', current_date)
+        GROUP BY 1, 2, 3),
+    updated AS (
+        UPDATE crm_dw.demand_forecast f SET actual = a.quantity
+        FROM actual a
+        WHERE (f.generated_at, f.product_id, f.period) = (a.generated_at, a.product_id, a.period)
+          AND f.actual IS DISTINCT FROM a.quantity
+        RETURNING 1)
+    SELECT count(*) FROM updated
+$$;
+
+CREATE OR REPLACE FUNCTION crm_dw.refresh_facts(rebuild boolean, OUT mode text, OUT rows_touched bigint, OUT message text)
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    changes record;
+    n bigint;
+BEGIN
+    changes := crm_dw.take_changes('facts');
+    rebuild := rebuild OR changes.rebuild OR NOT EXISTS (SELECT FROM crm_dw.etl_state WHERE job = 'facts');
+    rows_touched := crm_dw.extend_calendar();
+    IF rebuild THEN
+        mode := 'full';
+        TRUNCATE crm_dw.dim_product, crm_dw.dim_account, crm_dw.fact_sales, crm_dw.fact_sales_monthly;
+        INSERT INTO crm_dw.dim_product SELECT * FROM crm_dw.dim_product_source;
+        INSERT INTO crm_dw.dim_account SELECT * FROM crm_dw.dim_account_source;
+        INSERT INTO crm_dw.fact_sales SELECT * FROM crm_dw.fact_sales_source;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        ANALYZE crm_dw.fact_sales;
+        INSERT INTO crm_dw.fact_sales_monthly
+        SELECT * FROM crm_dw.sales_by_month('(SELECT 1 AS sign, f.* FROM crm_dw.fact_sales f)');
+        -- Later statements and jobs plan with the new sizes, not the truncated ones.
+        ANALYZE crm_dw.dim_product, crm_dw.dim_account, crm_dw.fact_sales_monthly;
+        -- The next features run rebuilds too, so pending order changes are void.
+        TRUNCATE crm_dw.order_delta;
+        INSERT INTO crm_dw.change_queue VALUES ('features', 'all', 0);
+        rows_touched := rows_touched + n;
+        message := format('rebuilt %s order lines', n);
+    ELSE
+        mode := 'incremental';
+        DELETE FROM crm_dw.dim_product WHERE product_id = ANY (changes.products);
+        INSERT INTO crm_dw.dim_product SELECT * FROM crm_dw.dim_product_source WHERE product_id = ANY (changes.products);
+        DELETE FROM crm_dw.dim_account WHERE account_id = ANY (changes.accounts);
+        INSERT INTO crm_dw.dim_account SELECT * FROM crm_dw.dim_account_source WHERE account_id = ANY (changes.accounts);
+
+        -- The changed orders' lines as the warehouse has them and as they are now.
+        PERFORM crm_dw.drop_temp_table('etl_old_lines');
+        PERFORM crm_dw.drop_temp_table('etl_new_lines');
+        CREATE TEMP TABLE etl_old_lines ON COMMIT DROP AS
+        SELECT * FROM crm_dw.fact_sales WHERE order_id = ANY (changes.orders);
+        CREATE TEMP TABLE etl_new_lines ON COMMIT DROP AS
+        SELECT * FROM crm_dw.fact_sales_source WHERE order_id = ANY (changes.orders);
+        -- Only lines that differ are written.
+        DELETE FROM crm_dw.fact_sales
+        WHERE order_line_id IN (SELECT o.order_line_id FROM etl_old_lines o EXCEPT SELECT n.order_line_id FROM etl_new_lines n);
+        GET DIAGNOSTICS n = ROW_COUNT;
+        rows_touched := rows_touched + n;
+        INSERT INTO crm_dw.fact_sales AS f
+        SELECT * FROM (SELECT * FROM etl_new_lines EXCEPT SELECT * FROM etl_old_lines) c
+        ON CONFLICT (order_line_id) DO UPDATE
+            SET (order_id, order_number, line_no, order_date, account_id, product_id, order_status, booked, quantity,
+                 unit_price, discount_pct, line_total, currency, manager)
+              = (EXCLUDED.order_id, EXCLUDED.order_number, EXCLUDED.line_no, EXCLUDED.order_date, EXCLUDED.account_id,
+                 EXCLUDED.product_id, EXCLUDED.order_status, EXCLUDED.booked, EXCLUDED.quantity, EXCLUDED.unit_price,
+                 EXCLUDED.discount_pct, EXCLUDED.line_total, EXCLUDED.currency, EXCLUDED.manager);
+        GET DIAGNOSTICS n = ROW_COUNT;
+        rows_touched := rows_touched + n;
+
+        -- Whole orders go into the monthly difference: an order counts once per product and month.
+        PERFORM crm_dw.drop_temp_table('etl_month_delta');
+        CREATE TEMP TABLE etl_month_delta ON COMMIT DROP AS
+        SELECT * FROM crm_dw.sales_by_month('(SELECT -1 AS sign, * FROM pg_temp.etl_old_lines
+                                               UNION ALL SELECT 1, * FROM pg_temp.etl_new_lines)')
+        WHERE (orders, lines, quantity, revenue) <> (0, 0, 0, 0);
+        INSERT INTO crm_dw.fact_sales_monthly AS m
+        SELECT * FROM etl_month_delta
+        ON CONFLICT (product_id, account_id, month, currency) DO UPDATE
+            SET orders = m.orders + EXCLUDED.orders, lines = m.lines + EXCLUDED.lines,
+                quantity = m.quantity + EXCLUDED.quantity, revenue = m.revenue + EXCLUDED.revenue;
+        DELETE FROM crm_dw.fact_sales_monthly WHERE lines = 0;
+
+        -- For the features job: each changed booked order as it was (-1) and is (+1), and the changed clients.
+        INSERT INTO crm_dw.order_delta (sign, order_id, account_id, order_date, total)
+        SELECT sign, order_id, account_id, order_date, sum(line_total)
+        FROM (SELECT -1 AS sign, * FROM etl_old_lines UNION ALL SELECT 1, * FROM etl_new_lines) l
+        WHERE booked
+        GROUP BY sign, order_id, account_id, order_date;
+        INSERT INTO crm_dw.change_queue (job, entity, key) SELECT 'features', 'account', unnest(changes.accounts);
+        rows_touched := rows_touched + cardinality(changes.products) + cardinality(changes.accounts);
+        message := format('%s changed orders, %s products, %s accounts',
+                          cardinality(changes.orders), cardinality(changes.products), cardinality(changes.accounts));
+    END IF;
+    rows_touched := rows_touched + crm_dw.record_forecast_actuals();
+    PERFORM crm_dw.record_state('facts', rebuild, NULL);
+END $$;
+
+SELECT crm_dw.register_job('facts', 20, 'crm_dw.refresh_facts(boolean)', true, '*/5 * * * *',
+                           'dimensions, fact_sales and fact_sales_monthly');
