@@ -76,6 +76,10 @@ install: remove-bitcode
 remove-bitcode:
 	rm -rf '$(DESTDIR)$(bitcodedir)/$(MODULE_big)' '$(DESTDIR)$(bitcodedir)/$(MODULE_big).index.bc'
 
+.PHONY: print-sql-parts
+print-sql-parts:
+	@echo $(SQL_PARTS)
+
 .PHONY: deps build-all remove-bitcode unit demo test test-sanitize bench
 deps:
 	scripts/install-deps
@@ -107,8 +111,8 @@ test-sanitize: deps
 bench: build-all
 	scripts/install-bench-deps
 	bench/workflow/run
-	bench/reservation/run
+	bench/inventory/run
 	bench/kmeans/run
-	bench/regression/run
+	bench/statistics/run
 	bench/forecast/run
-	bench/etl/run
+	bench/warehouse/run

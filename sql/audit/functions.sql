@@ -4,14 +4,14 @@
 -- The role a statement runs as, also from inside a SECURITY DEFINER function
 -- (where current_user is the function's owner).
 CREATE OR REPLACE FUNCTION crm.acting_role() RETURNS name
-    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, crm, crm_dw, pg_temp AS $$
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT CASE current_setting('role') WHEN 'none' THEN session_user ELSE current_setting('role')::name END
 $$;
 COMMENT ON FUNCTION crm.acting_role() IS 'The current role of the session: SET ROLE if set, else the login';
 
 -- A value as the log keeps it: binary content (documents) only as its md5.
 CREATE OR REPLACE FUNCTION crm.audit_values(row_values jsonb, binary_columns text[]) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, crm, crm_dw, pg_temp AS $$
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT row_values || coalesce(jsonb_object_agg(c, 'md5:' || md5(row_values ->> c)), '{}')
       FROM unnest(binary_columns) c WHERE row_values ? c
 $$;
@@ -19,7 +19,7 @@ $$;
 -- TG_ARGV: the key columns and the bytea columns, as text arrays.
 -- updated_at alone is not a change.
 CREATE OR REPLACE FUNCTION crm.audit_row() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, crm, crm_dw, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     old_row jsonb;
     new_row jsonb;
@@ -55,7 +55,7 @@ END $$;
 COMMENT ON FUNCTION crm.audit_row() IS 'Audit trigger: appends the changed row to crm.audit_log';
 
 CREATE OR REPLACE FUNCTION crm.refuse_audit_change() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, crm, crm_dw, pg_temp AS $$
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     RAISE EXCEPTION 'crm.audit_log is append-only: % is not allowed', TG_OP
         USING ERRCODE = 'PC014', HINT = 'An admin removes old entries with crm.purge_audit_log(), which logs the purge.';
@@ -96,7 +96,7 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION crm.set_audit(tbl regclass, enabled boolean) RETURNS void
-    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, crm, crm_dw, pg_temp AS $$
+    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = tbl AND t.tgname = 'audit'
@@ -118,7 +118,7 @@ COMMENT ON FUNCTION crm.set_audit(regclass, boolean) IS
 -- skips the append-only trigger for this DELETE only.
 CREATE OR REPLACE FUNCTION crm.purge_audit_log(older_than interval) RETURNS bigint
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, crm, crm_dw, pg_temp SET session_replication_role = replica AS $$
+    SET search_path = pg_catalog, pg_temp SET session_replication_role = replica AS $$
 DECLARE
     cutoff timestamptz;
     purged bigint;

@@ -51,7 +51,7 @@ COMMENT ON AGGREGATE crm.forecast(timestamptz, float8, int, int, text, float8[],
 
 CREATE OR REPLACE FUNCTION crm.forecast_points(result crm.forecast_result)
     RETURNS TABLE (step int, ts timestamptz, point float8, lower float8[], upper float8[])
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT h, (result).ts[h], (result).point[h],
            ARRAY(SELECT (result).lower[l][h] FROM generate_subscripts((result).levels, 1) l ORDER BY l),
            ARRAY(SELECT (result).upper[l][h] FROM generate_subscripts((result).levels, 1) l ORDER BY l)
@@ -63,7 +63,7 @@ COMMENT ON FUNCTION crm.forecast_points(crm.forecast_result) IS
 
 CREATE OR REPLACE FUNCTION crm.forecast_points(result crm.forecast_result, level float8)
     RETURNS TABLE (step int, ts timestamptz, point float8, lower float8, upper float8)
-    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     i int := array_position(result.levels, level);
 BEGIN
@@ -84,7 +84,7 @@ COMMENT ON FUNCTION crm.decompose_arrays(timestamptz[], float8[], int, text, tex
 CREATE OR REPLACE FUNCTION crm.decompose(ts timestamptz[], value float8[], season_length int DEFAULT NULL,
                               type text DEFAULT 'additive', fill text DEFAULT 'error')
     RETURNS TABLE (ts timestamptz, observed float8, trend float8, seasonal float8, remainder float8)
-    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT u.* FROM crm.decompose_arrays($1, $2, $3, $4, $5) d,
                     unnest(d.ts, d.observed, d.trend, d.seasonal, d.remainder) u
 $$;
@@ -104,7 +104,7 @@ CREATE OR REPLACE FUNCTION crm.backtest(ts timestamptz[], value float8[], horizo
                              season_length int DEFAULT NULL, method text DEFAULT 'auto', fill text DEFAULT 'error')
     RETURNS TABLE (origin timestamptz, train_n int, model text,
                    mae float8, rmse float8, mape float8, smape float8, mase float8)
-    LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT u.origin, u.train_n::int, u.model, u.mae, u.rmse, u.mape, u.smape, u.mase
       FROM crm.backtest_arrays($1, $2, $3, $4, $5, $6, $7) b,
            unnest(b.origin, b.train_n, b.model, b.mae, b.rmse, b.mape, b.smape, b.mase)

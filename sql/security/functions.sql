@@ -7,13 +7,13 @@ CREATE OR REPLACE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON crm.client_l
 -- The helpers the policies call run as the extension's owner, so a manager or
 -- a client needs no right on team_member or client_login to be checked.
 CREATE OR REPLACE FUNCTION crm.my_teams() RETURNS SETOF bigint
-    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE SET search_path = pg_catalog, crm, crm_dw, pg_temp AS $$
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT m.team_id FROM crm.team_member m WHERE m.member = crm.acting_role()
 $$;
 COMMENT ON FUNCTION crm.my_teams() IS 'The teams the current role is a member of';
 
 CREATE OR REPLACE FUNCTION crm.team_peers() RETURNS SETOF name
-    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE SET search_path = pg_catalog, crm, crm_dw, pg_temp AS $$
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT crm.acting_role()
     UNION
     SELECT m.member FROM crm.team_member m WHERE m.team_id IN (SELECT crm.my_teams())
@@ -21,19 +21,19 @@ $$;
 COMMENT ON FUNCTION crm.team_peers() IS 'The current role and everyone who shares a team with it';
 
 CREATE OR REPLACE FUNCTION crm.my_tasks() RETURNS SETOF bigint
-    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE SET search_path = pg_catalog, crm, crm_dw, pg_temp AS $$
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT a.task_id FROM crm.task_assignee a WHERE a.assignee = crm.acting_role()
 $$;
 COMMENT ON FUNCTION crm.my_tasks() IS 'The tasks the current role is assigned to';
 
 CREATE OR REPLACE FUNCTION crm.client_account_id() RETURNS bigint
-    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE SET search_path = pg_catalog, crm, crm_dw, pg_temp AS $$
+    LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT l.account_id FROM crm.client_login l WHERE l.login = crm.acting_role()
 $$;
 COMMENT ON FUNCTION crm.client_account_id() IS 'The account the current client login is mapped to, or NULL';
 
 CREATE OR REPLACE FUNCTION crm.grant_client_access(login regrole, account bigint) RETURNS void
-    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, crm, crm_dw, pg_temp AS $$
+    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
     r pg_roles;
@@ -60,7 +60,7 @@ COMMENT ON FUNCTION crm.grant_client_access(regrole, bigint) IS
     'Maps a client''s login role to its account and makes it a member of crm_client';
 
 CREATE OR REPLACE FUNCTION crm.revoke_client_access(login regrole) RETURNS boolean
-    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, crm, crm_dw, pg_temp AS $$
+    LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
     role_name name := (SELECT r.rolname FROM pg_roles r WHERE r.oid = login);

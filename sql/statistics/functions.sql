@@ -33,7 +33,7 @@ COMMENT ON FUNCTION crm.linreg_predict(crm.linreg_result, float8[]) IS
     'The fitted value for x; aliased (NULL) coefficients count as 0';
 
 CREATE OR REPLACE FUNCTION crm.one_hot(value text, levels text[], drop_first boolean DEFAULT true)
-    RETURNS float8[] LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    RETURNS float8[] LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF NOT value = ANY (levels) THEN
         RAISE EXCEPTION 'value "%" is not one of the levels %', value, levels

@@ -5,7 +5,7 @@
 -- SECURITY DEFINER: the application roles that write crm have no rights on
 -- crm_dw. The trigger's arguments are fixed at install time.
 CREATE OR REPLACE FUNCTION crm_dw.capture_change() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, crm, crm_dw, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     job text := TG_ARGV[0];
     entity text := TG_ARGV[1];

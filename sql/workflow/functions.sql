@@ -204,7 +204,7 @@ COMMENT ON FUNCTION crm.next_states(text, text) IS 'The states a row in from_sta
 -- DROP in the database, by any role: SECURITY DEFINER so a role without rights
 -- on crm can still drop its own tables.
 CREATE OR REPLACE FUNCTION crm.forget_dropped_attachments() RETURNS event_trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, crm, crm_dw, pg_temp AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     DELETE FROM crm.workflow_attachment a
     USING pg_event_trigger_dropped_objects() d

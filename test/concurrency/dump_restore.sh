@@ -30,7 +30,7 @@ pg_dump -Fc -d "$src" -f "$dump"
 createdb "$dst"
 # pgcrm's own tables come back with their triggers already in place (a row
 # restored in a non-initial state must not be refused, nor its history written
-# twice), so the restore runs as a replica load (docs/data-model.md, Backups).
+# twice), so the restore runs as a replica load (docs/operations.md, Backup and restore).
 PGOPTIONS='-c session_replication_role=replica' pg_restore --exit-on-error -d "$dst" "$dump"
 psql -d "$dst" -o /dev/null -c "SELECT * FROM crm.etl_refresh('facts')" -c "SELECT * FROM crm.etl_refresh('features')"
 

@@ -1,8 +1,23 @@
--- Loan schedules. The reference payment is the closed form P·r / (1 − (1 + r)^−n)
--- evaluated in PostgreSQL's exact numeric arithmetic, independently of the C++ core.
+-- Credit products, applications and their workflow, and loan schedules. The
+-- reference payment is the closed form P·r / (1 − (1 + r)^−n) evaluated in
+-- PostgreSQL's exact numeric arithmetic, independently of the C++ core.
 BEGIN;
-SELECT plan(17);
+SELECT plan(22);
 
+INSERT INTO crm.account (id, name, industry, region, email) VALUES (900001, 'Vodokanal Test', 'water_supply', 'Kyiv', 'info@vodokanal.example.ua');
+INSERT INTO crm.credit_product (id, name, annual_rate_pct, collateral) VALUES (900001, 'Test credit', 12.5, 'secured');
+SELECT throws_ok($$INSERT INTO crm.credit_product (name, annual_rate_pct, collateral) VALUES ('Bad', 12, 'pledged')$$, '23514', NULL,
+    'collateral is secured or unsecured');
+SELECT throws_ok($$INSERT INTO crm.credit_application (account_id, product_id, amount, term_months) VALUES (900001, 900001, 0, 12)$$,
+    '23514', NULL, 'a credit of nothing');
+SELECT throws_ok($$INSERT INTO crm.credit_application (account_id, product_id, amount, term_months) VALUES (900001, 900001, 1000, 0)$$,
+    '23514', NULL, 'a term of zero months');
+INSERT INTO crm.credit_application (id, account_id, product_id, amount, term_months) VALUES (900001, 900001, 900001, 50000, 24);
+SELECT is((SELECT status FROM crm.credit_application WHERE id = 900001), 'pending', 'an application starts pending');
+SELECT throws_ok($$UPDATE crm.credit_application SET status = 'finished' WHERE id = 900001$$, 'PC001', NULL,
+    'an application cannot finish before it starts');
+
+-- Loan schedules.
 CREATE FUNCTION pg_temp.closed_form(p numeric, rate numeric, n int) RETURNS numeric LANGUAGE sql AS $$
     SELECT round(p * (rate / 1200) / (1 - power(1 + rate / 1200, -n)), 2)
 $$;
@@ -38,6 +53,7 @@ SELECT throws_ok($$SELECT * FROM crm.loan_schedule('Infinity', 10, 12)$$, '22023
 SELECT throws_ok($$SELECT * FROM crm.loan_schedule(1000, 'Infinity', 12)$$, '22023', NULL, 'an infinite rate');
 SELECT throws_ok($$SELECT * FROM crm.loan_schedule(1000, 10, 12, 'annuity', '9999-06-01')$$, '22008',
     'a loan of 12 months cannot start paying on 9999-06-01', 'a schedule past the calendar');
+
 
 SELECT * FROM finish();
 ROLLBACK;

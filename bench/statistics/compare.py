@@ -1,6 +1,6 @@
 """Regression benchmark: crm.linreg against regr_slope, itself with 2 parallel
 workers, and psycopg2 fetch + statsmodels OLS, on bench_regression (10,000,000
-rows x 4 features). Run by bench/regression/run; writes markdown to stdout."""
+rows x 4 features). Run by bench/statistics/run; writes markdown to stdout."""
 import os
 import statistics
 import sys
@@ -67,7 +67,7 @@ def main():
 
     fmt = lambda xs: ", ".join(f"{x:.2f}" for x in xs)
     print("# Regression benchmark\n")
-    print(f"`bench/regression/run`: 10,000,000 rows × 4 features (`bench/regression/setup.sql`), "
+    print(f"`bench/statistics/run`: 10,000,000 rows × 4 features (`bench/statistics/setup.sql`), "
           f"medians of {RUNS} interleaved runs; statsmodels {statsmodels.__version__} once (its fetch alone takes "
           f"{fetch:.0f} s). PostgreSQL 15, 2 cores; run on {time.strftime('%Y-%m-%d')}.\n")
     print("| method | median s | runs (s) |")
