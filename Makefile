@@ -46,6 +46,9 @@ NEW_PARTS = sql/warehouse/job_registry.sql
 UPDATE_PARTS = sql/versions/$(PREVIOUS)--$(EXTVERSION).sql $(filter-out $(filter-out $(NEW_PARTS),$(ONCE_PARTS)),$(SQL_PARTS))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--$(PREVIOUS)--$(EXTVERSION).sql
 EXTRA_CLEAN = build build-sanitize
+# make installcheck (PGXS): a smoke test against a running server; make test runs everything.
+REGRESS      = pgcrm
+REGRESS_OPTS = --inputdir=test/regress --outputdir=build/regress --load-extension=pgcrm
 
 PGCRM_CXXFLAGS = -std=c++17 -Wall -Wextra -Isrc -isystem /usr/include/eigen3
 PG_CXXFLAGS   += $(PGCRM_CXXFLAGS)
@@ -75,6 +78,14 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 install: remove-bitcode
 remove-bitcode:
 	rm -rf '$(DESTDIR)$(bitcodedir)/$(MODULE_big)' '$(DESTDIR)$(bitcodedir)/$(MODULE_big).index.bc'
+
+# The C++ against .clang-format (Debian's clang-format).
+FORMAT_FILES = $(sort $(wildcard src/core/*.[ch]pp src/core/*/*.[ch]pp src/pg/*.[ch]pp test/unit/*.[ch]pp))
+.PHONY: format-check format
+format-check:
+	clang-format --style=file --dry-run --Werror $(FORMAT_FILES)
+format:
+	clang-format --style=file -i $(FORMAT_FILES)
 
 .PHONY: print-sql-parts
 print-sql-parts:

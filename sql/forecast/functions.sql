@@ -1,48 +1,39 @@
 -- The crm.forecast aggregate and its companions (docs/forecast.md); the math is
 -- core/forecast.
 
-CREATE OR REPLACE FUNCTION crm.forecast_step(internal, timestamptz, float8, int)
-    RETURNS internal LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_forecast_step';
-CREATE OR REPLACE FUNCTION crm.forecast_step(internal, timestamptz, float8, int, int)
-    RETURNS internal LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_forecast_step';
-CREATE OR REPLACE FUNCTION crm.forecast_step(internal, timestamptz, float8, int, int, text)
-    RETURNS internal LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_forecast_step';
-CREATE OR REPLACE FUNCTION crm.forecast_step(internal, timestamptz, float8, int, int, text, float8[])
-    RETURNS internal LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_forecast_step';
-CREATE OR REPLACE FUNCTION crm.forecast_step(internal, timestamptz, float8, int, int, text, float8[], text)
-    RETURNS internal LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_forecast_step';
-CREATE OR REPLACE FUNCTION crm.forecast_combine(internal, internal)
-    RETURNS internal LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_forecast_combine';
-CREATE OR REPLACE FUNCTION crm.forecast_serialize(internal)
-    RETURNS bytea LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_forecast_serialize';
-CREATE OR REPLACE FUNCTION crm.forecast_deserialize(bytea, internal)
-    RETURNS internal LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_forecast_deserialize';
+CREATE OR REPLACE FUNCTION crm.forecast_step(bytea, timestamptz, float8, int)
+    RETURNS bytea LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_forecast_step';
+CREATE OR REPLACE FUNCTION crm.forecast_step(bytea, timestamptz, float8, int, int)
+    RETURNS bytea LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_forecast_step';
+CREATE OR REPLACE FUNCTION crm.forecast_step(bytea, timestamptz, float8, int, int, text)
+    RETURNS bytea LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_forecast_step';
+CREATE OR REPLACE FUNCTION crm.forecast_step(bytea, timestamptz, float8, int, int, text, float8[])
+    RETURNS bytea LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_forecast_step';
+CREATE OR REPLACE FUNCTION crm.forecast_step(bytea, timestamptz, float8, int, int, text, float8[], text)
+    RETURNS bytea LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_forecast_step';
+CREATE OR REPLACE FUNCTION crm.forecast_combine(bytea, bytea)
+    RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_forecast_combine';
 -- STABLE: timestamps are read and written in the session time zone.
-CREATE OR REPLACE FUNCTION crm.forecast_final(internal)
+CREATE OR REPLACE FUNCTION crm.forecast_final(bytea)
     RETURNS crm.forecast_result LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_forecast_final';
 
 -- Aggregates take no defaults: one overload per trailing option.
 CREATE OR REPLACE AGGREGATE crm.forecast(ts timestamptz, value float8, horizon int) (
-    SFUNC = crm.forecast_step, STYPE = internal, COMBINEFUNC = crm.forecast_combine,
-    SERIALFUNC = crm.forecast_serialize, DESERIALFUNC = crm.forecast_deserialize,
+    SFUNC = crm.forecast_step, STYPE = bytea, COMBINEFUNC = crm.forecast_combine,
     FINALFUNC = crm.forecast_final, PARALLEL = SAFE);
 CREATE OR REPLACE AGGREGATE crm.forecast(ts timestamptz, value float8, horizon int, season_length int) (
-    SFUNC = crm.forecast_step, STYPE = internal, COMBINEFUNC = crm.forecast_combine,
-    SERIALFUNC = crm.forecast_serialize, DESERIALFUNC = crm.forecast_deserialize,
+    SFUNC = crm.forecast_step, STYPE = bytea, COMBINEFUNC = crm.forecast_combine,
     FINALFUNC = crm.forecast_final, PARALLEL = SAFE);
 CREATE OR REPLACE AGGREGATE crm.forecast(ts timestamptz, value float8, horizon int, season_length int, method text) (
-    SFUNC = crm.forecast_step, STYPE = internal, COMBINEFUNC = crm.forecast_combine,
-    SERIALFUNC = crm.forecast_serialize, DESERIALFUNC = crm.forecast_deserialize,
+    SFUNC = crm.forecast_step, STYPE = bytea, COMBINEFUNC = crm.forecast_combine,
     FINALFUNC = crm.forecast_final, PARALLEL = SAFE);
 CREATE OR REPLACE AGGREGATE crm.forecast(ts timestamptz, value float8, horizon int, season_length int, method text,
                               levels float8[]) (
-    SFUNC = crm.forecast_step, STYPE = internal, COMBINEFUNC = crm.forecast_combine,
-    SERIALFUNC = crm.forecast_serialize, DESERIALFUNC = crm.forecast_deserialize,
+    SFUNC = crm.forecast_step, STYPE = bytea, COMBINEFUNC = crm.forecast_combine,
     FINALFUNC = crm.forecast_final, PARALLEL = SAFE);
 CREATE OR REPLACE AGGREGATE crm.forecast(ts timestamptz, value float8, horizon int, season_length int, method text,
                               levels float8[], fill text) (
-    SFUNC = crm.forecast_step, STYPE = internal, COMBINEFUNC = crm.forecast_combine,
-    SERIALFUNC = crm.forecast_serialize, DESERIALFUNC = crm.forecast_deserialize,
+    SFUNC = crm.forecast_step, STYPE = bytea, COMBINEFUNC = crm.forecast_combine,
     FINALFUNC = crm.forecast_final, PARALLEL = SAFE);
 COMMENT ON AGGREGATE crm.forecast(timestamptz, float8, int) IS
     'Forecast a regular series horizon periods ahead: ETS chosen by AICc, 80% and 95% intervals';

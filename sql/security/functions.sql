@@ -221,7 +221,7 @@ SELECT crm.grant_execute('crm_manager', ARRAY[
 GRANT USAGE ON SCHEMA crm, crm_dw TO crm_analyst;
 GRANT SELECT ON ALL TABLES IN SCHEMA crm_dw TO crm_analyst;
 SELECT crm.grant_execute('crm_analyst', ARRAY[
-    'crm.kmeans', 'crm.kmeans_agg', 'crm.kmeans_assign', 'crm.kmeans_elbow', 'crm.silhouette', 'crm.one_hot',
+    'crm.kmeans', 'crm.kmeans_agg', 'crm.kmeans_assign', 'crm.kmeans_elbow', 'crm.kmeans_refine', 'crm.silhouette', 'crm.one_hot',
     'crm.linreg', 'crm.linreg_predict', 'crm.logreg', 'crm.logreg_predict', 'crm.ttest', 'crm.prop_test',
     'crm.forecast', 'crm.forecast_points', 'crm.forecast_accuracy', 'crm.backtest', 'crm.backtest_arrays',
     'crm.decompose', 'crm.decompose_arrays', 'crm.loan_schedule', 'crm.loan_schedule_cents',

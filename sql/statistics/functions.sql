@@ -3,26 +3,20 @@
 -- the tests merge exact moments; logreg gathers its rows, because IRLS needs
 -- several passes.
 
-CREATE OR REPLACE FUNCTION crm.linreg_step(internal, float8, float8[])
-    RETURNS internal LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_linreg_step';
-CREATE OR REPLACE FUNCTION crm.linreg_step(internal, float8, float8[], boolean)
-    RETURNS internal LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_linreg_step';
-CREATE OR REPLACE FUNCTION crm.linreg_combine(internal, internal)
-    RETURNS internal LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_linreg_combine';
-CREATE OR REPLACE FUNCTION crm.linreg_serialize(internal)
-    RETURNS bytea LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_linreg_serialize';
-CREATE OR REPLACE FUNCTION crm.linreg_deserialize(bytea, internal)
-    RETURNS internal LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_linreg_deserialize';
-CREATE OR REPLACE FUNCTION crm.linreg_final(internal)
+CREATE OR REPLACE FUNCTION crm.linreg_step(bytea, float8, float8[])
+    RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_linreg_step';
+CREATE OR REPLACE FUNCTION crm.linreg_step(bytea, float8, float8[], boolean)
+    RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_linreg_step';
+CREATE OR REPLACE FUNCTION crm.linreg_combine(bytea, bytea)
+    RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_linreg_combine';
+CREATE OR REPLACE FUNCTION crm.linreg_final(bytea)
     RETURNS crm.linreg_result LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_linreg_final';
 
 CREATE OR REPLACE AGGREGATE crm.linreg(y float8, x float8[]) (
-    SFUNC = crm.linreg_step, STYPE = internal, COMBINEFUNC = crm.linreg_combine,
-    SERIALFUNC = crm.linreg_serialize, DESERIALFUNC = crm.linreg_deserialize,
+    SFUNC = crm.linreg_step, STYPE = bytea, COMBINEFUNC = crm.linreg_combine,
     FINALFUNC = crm.linreg_final, PARALLEL = SAFE);
 CREATE OR REPLACE AGGREGATE crm.linreg(y float8, x float8[], intercept boolean) (
-    SFUNC = crm.linreg_step, STYPE = internal, COMBINEFUNC = crm.linreg_combine,
-    SERIALFUNC = crm.linreg_serialize, DESERIALFUNC = crm.linreg_deserialize,
+    SFUNC = crm.linreg_step, STYPE = bytea, COMBINEFUNC = crm.linreg_combine,
     FINALFUNC = crm.linreg_final, PARALLEL = SAFE);
 COMMENT ON AGGREGATE crm.linreg(float8, float8[]) IS 'Ordinary least squares of y on x with an intercept, as R''s lm';
 COMMENT ON AGGREGATE crm.linreg(float8, float8[], boolean) IS 'Ordinary least squares of y on x, with or without an intercept';
@@ -46,26 +40,20 @@ END $$;
 COMMENT ON FUNCTION crm.one_hot(text, text[], boolean) IS
     'Indicator columns of a categorical value; with drop_first the first level is the reference (for models with an intercept)';
 
-CREATE OR REPLACE FUNCTION crm.logreg_step(internal, boolean, float8[])
-    RETURNS internal LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_logreg_step';
-CREATE OR REPLACE FUNCTION crm.logreg_step(internal, boolean, float8[], boolean)
-    RETURNS internal LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_logreg_step';
-CREATE OR REPLACE FUNCTION crm.logreg_combine(internal, internal)
-    RETURNS internal LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_logreg_combine';
-CREATE OR REPLACE FUNCTION crm.logreg_serialize(internal)
-    RETURNS bytea LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_logreg_serialize';
-CREATE OR REPLACE FUNCTION crm.logreg_deserialize(bytea, internal)
-    RETURNS internal LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_logreg_deserialize';
-CREATE OR REPLACE FUNCTION crm.logreg_final(internal)
+CREATE OR REPLACE FUNCTION crm.logreg_step(bytea, boolean, float8[])
+    RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_logreg_step';
+CREATE OR REPLACE FUNCTION crm.logreg_step(bytea, boolean, float8[], boolean)
+    RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_logreg_step';
+CREATE OR REPLACE FUNCTION crm.logreg_combine(bytea, bytea)
+    RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_logreg_combine';
+CREATE OR REPLACE FUNCTION crm.logreg_final(bytea)
     RETURNS crm.logreg_result LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_logreg_final';
 
 CREATE OR REPLACE AGGREGATE crm.logreg(y boolean, x float8[]) (
-    SFUNC = crm.logreg_step, STYPE = internal, COMBINEFUNC = crm.logreg_combine,
-    SERIALFUNC = crm.logreg_serialize, DESERIALFUNC = crm.logreg_deserialize,
+    SFUNC = crm.logreg_step, STYPE = bytea, COMBINEFUNC = crm.logreg_combine,
     FINALFUNC = crm.logreg_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
 CREATE OR REPLACE AGGREGATE crm.logreg(y boolean, x float8[], intercept boolean) (
-    SFUNC = crm.logreg_step, STYPE = internal, COMBINEFUNC = crm.logreg_combine,
-    SERIALFUNC = crm.logreg_serialize, DESERIALFUNC = crm.logreg_deserialize,
+    SFUNC = crm.logreg_step, STYPE = bytea, COMBINEFUNC = crm.logreg_combine,
     FINALFUNC = crm.logreg_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
 COMMENT ON AGGREGATE crm.logreg(boolean, float8[]) IS 'Logistic regression by IRLS with an intercept, as R''s glm(binomial)';
 COMMENT ON AGGREGATE crm.logreg(boolean, float8[], boolean) IS 'Logistic regression by IRLS, with or without an intercept';
@@ -74,42 +62,31 @@ CREATE OR REPLACE FUNCTION crm.logreg_predict(model crm.logreg_result, x float8[
     RETURNS float8 LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_logreg_predict';
 COMMENT ON FUNCTION crm.logreg_predict(crm.logreg_result, float8[]) IS 'The modelled probability that y is true for x';
 
-CREATE OR REPLACE FUNCTION crm.ttest_step(internal, float8, boolean)
-    RETURNS internal LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_ttest_step';
-CREATE OR REPLACE FUNCTION crm.ttest_step(internal, float8, boolean, boolean)
-    RETURNS internal LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_ttest_step';
-CREATE OR REPLACE FUNCTION crm.ttest_combine(internal, internal)
-    RETURNS internal LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_ttest_combine';
-CREATE OR REPLACE FUNCTION crm.ttest_serialize(internal)
-    RETURNS bytea LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_ttest_serialize';
-CREATE OR REPLACE FUNCTION crm.ttest_deserialize(bytea, internal)
-    RETURNS internal LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_ttest_deserialize';
-CREATE OR REPLACE FUNCTION crm.ttest_final(internal)
+CREATE OR REPLACE FUNCTION crm.ttest_step(bytea, float8, boolean)
+    RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_ttest_step';
+CREATE OR REPLACE FUNCTION crm.ttest_step(bytea, float8, boolean, boolean)
+    RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_ttest_step';
+CREATE OR REPLACE FUNCTION crm.ttest_combine(bytea, bytea)
+    RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_ttest_combine';
+CREATE OR REPLACE FUNCTION crm.ttest_final(bytea)
     RETURNS crm.ttest_result LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_ttest_final';
 CREATE OR REPLACE AGGREGATE crm.ttest(value float8, treatment boolean) (
-    SFUNC = crm.ttest_step, STYPE = internal, COMBINEFUNC = crm.ttest_combine,
-    SERIALFUNC = crm.ttest_serialize, DESERIALFUNC = crm.ttest_deserialize,
+    SFUNC = crm.ttest_step, STYPE = bytea, COMBINEFUNC = crm.ttest_combine,
     FINALFUNC = crm.ttest_final, PARALLEL = SAFE);
 CREATE OR REPLACE AGGREGATE crm.ttest(value float8, treatment boolean, equal_var boolean) (
-    SFUNC = crm.ttest_step, STYPE = internal, COMBINEFUNC = crm.ttest_combine,
-    SERIALFUNC = crm.ttest_serialize, DESERIALFUNC = crm.ttest_deserialize,
+    SFUNC = crm.ttest_step, STYPE = bytea, COMBINEFUNC = crm.ttest_combine,
     FINALFUNC = crm.ttest_final, PARALLEL = SAFE);
 COMMENT ON AGGREGATE crm.ttest(float8, boolean) IS 'Welch''s two-sample t-test of treatment against control';
 COMMENT ON AGGREGATE crm.ttest(float8, boolean, boolean) IS 'Two-sample t-test: Student''s with equal_var, otherwise Welch''s';
 
-CREATE OR REPLACE FUNCTION crm.prop_test_step(internal, boolean, boolean)
-    RETURNS internal LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_prop_test_step';
-CREATE OR REPLACE FUNCTION crm.prop_test_combine(internal, internal)
-    RETURNS internal LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_prop_test_combine';
-CREATE OR REPLACE FUNCTION crm.prop_test_serialize(internal)
-    RETURNS bytea LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_prop_test_serialize';
-CREATE OR REPLACE FUNCTION crm.prop_test_deserialize(bytea, internal)
-    RETURNS internal LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_prop_test_deserialize';
-CREATE OR REPLACE FUNCTION crm.prop_test_final(internal)
+CREATE OR REPLACE FUNCTION crm.prop_test_step(bytea, boolean, boolean)
+    RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_prop_test_step';
+CREATE OR REPLACE FUNCTION crm.prop_test_combine(bytea, bytea)
+    RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_prop_test_combine';
+CREATE OR REPLACE FUNCTION crm.prop_test_final(bytea)
     RETURNS crm.prop_test_result LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_prop_test_final';
 CREATE OR REPLACE AGGREGATE crm.prop_test(converted boolean, treatment boolean) (
-    SFUNC = crm.prop_test_step, STYPE = internal, COMBINEFUNC = crm.prop_test_combine,
-    SERIALFUNC = crm.prop_test_serialize, DESERIALFUNC = crm.prop_test_deserialize,
+    SFUNC = crm.prop_test_step, STYPE = bytea, COMBINEFUNC = crm.prop_test_combine,
     FINALFUNC = crm.prop_test_final, PARALLEL = SAFE);
 COMMENT ON AGGREGATE crm.prop_test(boolean, boolean) IS
     'Two-proportion z-test of conversion, treatment against control, with the lift';

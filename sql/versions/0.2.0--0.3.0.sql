@@ -10,3 +10,21 @@ DROP FUNCTION crm_dw.refresh_segments(), crm_dw.refresh_forecast(), crm_dw.refre
 DROP FUNCTION crm.schedule_jobs(text, text, text, text, text, text, text);
 -- Builtin workflows are seeded by the capability that uses them.
 DROP FUNCTION IF EXISTS crm.seed_workflow(text, text, jsonb, jsonb);
+-- Aggregate states are bytea (sql/statistics, kmeans, forecast), no longer
+-- internal: the aggregates and their support functions are created anew.
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT a.aggfnoid::regprocedure FROM pg_aggregate a JOIN pg_depend d ON d.objid = a.aggfnoid
+              WHERE d.classid = 'pg_proc'::regclass AND d.deptype = 'e' AND a.aggtranstype = 'internal'::regtype
+                AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pgcrm') LOOP
+        EXECUTE format('DROP AGGREGATE %s', f);
+    END LOOP;
+    FOR f IN SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid
+              WHERE d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+                AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pgcrm')
+                AND ('internal'::regtype = ANY (p.proargtypes::oid[]) OR p.prorettype = 'internal'::regtype) LOOP
+        EXECUTE format('DROP FUNCTION %s', f);
+    END LOOP;
+END $$;

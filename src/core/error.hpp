@@ -9,13 +9,24 @@
 namespace pgcrm {
 
 namespace sqlstate {
+// The standard codes the core raises.
 inline constexpr const char* invalid_parameter_value = "22023";
 inline constexpr const char* numeric_value_out_of_range = "22003";
 inline constexpr const char* program_limit_exceeded = "54000";
 inline constexpr const char* object_not_in_prerequisite_state = "55000";
 inline constexpr const char* internal_error = "XX000";
-// pgcrm's own: the data cannot support the requested model (see docs/errors.md).
+// pgcrm's own, class PC: the one list of them. docs/errors.md gives each its
+// meaning (test/lint/errors.sh checks that), and the SQL raises them by code.
+inline constexpr const char* invalid_status_transition = "PC001";
+inline constexpr const char* unknown_status = "PC002";
+inline constexpr const char* not_found = "PC003";
+inline constexpr const char* insufficient_stock = "PC010";
+inline constexpr const char* reservation_not_active = "PC011";
+inline constexpr const char* reservation_expired = "PC012";
+inline constexpr const char* shipment_in_the_wrong_state = "PC013";
+inline constexpr const char* append_only_record = "PC014";
 inline constexpr const char* insufficient_data = "PC020";
+inline constexpr const char* warehouse_job_failed = "PC021";
 }  // namespace sqlstate
 
 class Error : public std::runtime_error {

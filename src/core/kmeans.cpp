@@ -428,12 +428,15 @@ Scaling standardize(Dataset& p) {
     return s;
 }
 
-void apply(const Scaling& s, Dataset& p) {
-    if (s.identity()) return;
-    for (int64_t i = 0; i < p.n; ++i) {
-        double* x = p.data + i * p.d;
-        for (int f = 0; f < p.d; ++f) x[f] = (x[f] - s.mean[f]) / s.scale[f];
+void to_fit_space(double* rows, int64_t n, int d, const double* mean, const double* scale) noexcept {
+    for (int64_t i = 0; i < n; ++i) {
+        double* x = rows + i * d;
+        for (int f = 0; f < d; ++f) x[f] = (x[f] - mean[f]) / scale[f];
     }
+}
+
+void apply(const Scaling& s, Dataset& p) {
+    if (!s.identity()) to_fit_space(p.data, p.n, p.d, s.mean.data(), s.scale.data());
 }
 
 Model fit(const Dataset& p, const Scaling& scaling, const Options& o) {
@@ -446,17 +449,6 @@ Model refine(const Dataset& p, const Scaling& scaling, std::vector<double> cente
     if (p.n < k) too_few_distinct(k, static_cast<int>(p.n));
     const Run run = Lloyd(p, std::move(centers), k).run(max_iter, absolute_tolerance(p, tol));
     return to_model(p, scaling, run, k);
-}
-
-std::vector<double> fit_space_centroids(const Model& m) {
-    std::vector<double> c = m.centroids;
-    if (m.scaling.identity()) return c;
-    for (int j = 0; j < m.k; ++j)
-        for (int f = 0; f < m.d; ++f) {
-            double& v = c[static_cast<size_t>(j) * m.d + f];
-            v = (v - m.scaling.mean[f]) / m.scaling.scale[f];
-        }
-    return c;
 }
 
 int nearest(const double* x, const double* centroids, int k, int d) noexcept {

@@ -26,12 +26,14 @@ struct Scaling {
     bool identity() const { return mean.empty(); }
 };
 
+// The defaults of every K-means entry point (SQL passes NULL for "the default").
 struct Options {
     int k = 8;
     int n_init = 10;
     int max_iter = 300;
     double tol = 1e-4;  // on the squared centroid shift, relative to the mean feature variance
     uint64_t seed = 42;
+    bool standardize = true;  // z-scores before fitting; the model keeps the scaling
 };
 
 struct Model {
@@ -64,8 +66,9 @@ Model fit(const Dataset& points, const Scaling& scaling, const Options& options)
 // k-means++: refreshing a stored segmentation keeps its cluster numbering.
 Model refine(const Dataset& points, const Scaling& scaling, std::vector<double> centers, int max_iter, double tol);
 
-// Centroids mapped into the fit space, for assignment and the metrics.
-std::vector<double> fit_space_centroids(const Model& model);
+// n rows of d values (centroids or points) mapped in place into the fit space
+// of a scaling given by its mean and scale.
+void to_fit_space(double* rows, int64_t n, int d, const double* mean, const double* scale) noexcept;
 
 // Index of the centroid nearest to x (both in the same space); ties go to the
 // lower index.

@@ -13,12 +13,7 @@ extern "C" {
 using pgcrm::pg::guard;
 using pgcrm::pg::pg_call;
 
-extern "C" {
-PG_FUNCTION_INFO_V1(pgcrm_selftest_boundary);
-Datum pgcrm_selftest_boundary(PG_FUNCTION_ARGS);
-}
-
-Datum pgcrm_selftest_boundary(PG_FUNCTION_ARGS) {
+PGCRM_FUNCTION(pgcrm_selftest_boundary) {
     const char* fault = text_to_cstring(PG_GETARG_TEXT_PP(0));
     const std::string_view name(fault);
     if (name == "live_probes") PG_RETURN_INT32(pgcrm::boundary::live_probes());

@@ -17,12 +17,7 @@ namespace credit = pgcrm::credit;
 using pgcrm::pg::guard;
 using pgcrm::pg::pg_call;
 
-extern "C" {
-PG_FUNCTION_INFO_V1(pgcrm_loan_schedule_cents);
-Datum pgcrm_loan_schedule_cents(PG_FUNCTION_ARGS);
-}
-
-Datum pgcrm_loan_schedule_cents(PG_FUNCTION_ARGS) {
+PGCRM_FUNCTION(pgcrm_loan_schedule_cents) {
     const int64 amount = PG_GETARG_INT64(0);
     const double rate = PG_GETARG_FLOAT8(1);
     const int32 term = PG_GETARG_INT32(2);

@@ -8,6 +8,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "utils/array.h"
+#include "utils/regproc.h"
 }
 
 namespace pgcrm::pg {
@@ -39,13 +40,12 @@ const void* array_of_8_bytes(Datum value, int* count, const char* what) {
 
 MemoryContext aggregate_context(FunctionCallInfo fcinfo) {
     MemoryContext context;
-    if (!AggCheckCallContext(fcinfo, &context)) elog(ERROR, "pgcrm: aggregate support called outside an aggregate");
+    if (!AggCheckCallContext(fcinfo, &context))
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("%s is a support function of an aggregate, called outside one",
+                               format_procedure(fcinfo->flinfo->fn_oid)),
+                        errhint("Call the aggregate itself.")));
     return context;
-}
-
-Datum state_result(FunctionCallInfo fcinfo, void* state) {
-    if (!state) PG_RETURN_NULL();
-    PG_RETURN_POINTER(state);
 }
 
 Datum float8_array(const double* v, int ndim, const int* dims) {
@@ -61,23 +61,43 @@ Datum float8_array(const double* v, int ndim, const int* dims) {
                                               sizeof(double), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
-void ResultRow::number(double v) { datum(Float8GetDatum(v), std::isnan(v)); }
+ResultRow::ResultRow(FunctionCallInfo fcinfo) {
+    if (get_call_result_type(fcinfo, nullptr, &desc_) != TYPEFUNC_COMPOSITE)
+        elog(ERROR, "pgcrm: function %u must return a composite type", fcinfo->flinfo->fn_oid);
+    desc_ = BlessTupleDesc(desc_);
+    values_ = static_cast<Datum*>(palloc0(sizeof(Datum) * (desc_->natts + 1)));
+    nulls_ = static_cast<bool*>(palloc0(desc_->natts + 1));
+    set_ = static_cast<bool*>(palloc0(desc_->natts + 1));
+}
 
-void ResultRow::array(const std::vector<double>& v) {
+int ResultRow::index(const char* field) {
+    for (int i = 0; i < desc_->natts; ++i)
+        if (std::strcmp(NameStr(TupleDescAttr(desc_, i)->attname), field) == 0) return i;
+    if (!unknown_) unknown_ = field;
+    return -1;
+}
+
+void ResultRow::number(const char* field, double v) { datum(field, Float8GetDatum(v), std::isnan(v)); }
+
+void ResultRow::array(const char* field, const std::vector<double>& v) {
     const int dims[1] = {static_cast<int>(v.size())};
-    datum(float8_array(v.data(), 1, dims));
+    datum(field, float8_array(v.data(), 1, dims));
 }
 
-void ResultRow::datum(Datum d, bool isnull) {
-    values[count] = d;
-    nulls[count++] = isnull;
+void ResultRow::datum(const char* field, Datum d, bool isnull) {
+    const int i = index(field);
+    if (i < 0) return;
+    values_[i] = d;
+    nulls_[i] = isnull;
+    set_[i] = true;
 }
 
-Datum ResultRow::build(FunctionCallInfo fcinfo) {
-    TupleDesc desc;
-    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE || desc->natts != count)
-        elog(ERROR, "pgcrm: function %u must return a composite of %d fields", fcinfo->flinfo->fn_oid, count);
-    return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls));
+Datum ResultRow::build() {
+    if (unknown_) elog(ERROR, "pgcrm: the result type has no field \"%s\"", unknown_);
+    for (int i = 0; i < desc_->natts; ++i)
+        if (!set_[i] && !TupleDescAttr(desc_, i)->attisdropped)
+            elog(ERROR, "pgcrm: result field \"%s\" was not set", NameStr(TupleDescAttr(desc_, i)->attname));
+    return HeapTupleGetDatum(heap_form_tuple(desc_, values_, nulls_));
 }
 
 void* cached_model(FunctionCallInfo fcinfo, Datum model, ModelParser parse) {

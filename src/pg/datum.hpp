@@ -8,6 +8,7 @@
 
 extern "C" {
 #include "access/htup.h"
+#include "access/tupdesc.h"
 }
 
 namespace pgcrm::pg {
@@ -22,30 +23,30 @@ const void* array_of_8_bytes(Datum value, int* count, const char* what);
 // The aggregate's memory context; an error when called outside an aggregate.
 MemoryContext aggregate_context(FunctionCallInfo fcinfo);
 
-// An aggregate state argument, or nullptr when it is SQL NULL.
-template <typename T>
-T* state_arg(FunctionCallInfo fcinfo, int argno) {
-    return PG_ARGISNULL(argno) ? nullptr : reinterpret_cast<T*>(PG_GETARG_POINTER(argno));
-}
-
-// What a step or combine function returns: SQL NULL while the group has no
-// state yet (only NULL rows, or a parallel worker that saw no rows). A null
-// pointer returned as a value would reach the final function and crash it.
-Datum state_result(FunctionCallInfo fcinfo, void* state);
-
 // A float8 array (ndim 1 or 2) of v; NaN elements become NULL.
 Datum float8_array(const double* v, int ndim, const int* dims);
 
-// A composite result built field by field, in the declared order; NaN
-// numbers and arrays' NaN elements become NULL.
-struct ResultRow {
-    Datum values[24];
-    bool nulls[24];
-    int count = 0;
-    void number(double v);
-    void array(const std::vector<double>& v);
-    void datum(Datum d, bool isnull = false);
-    Datum build(FunctionCallInfo fcinfo);  // fails unless the function returns a composite of `count` fields
+// A composite result filled field by field by name, against the declared
+// result type of the function; NaN numbers and arrays' NaN elements become
+// NULL. Made before any C++ object is alive (it reads the catalog); number,
+// datum and a missing name never call PostgreSQL, array does (pg_call it
+// under live C++ objects). build() fails naming a field that is unknown or
+// was left unset.
+class ResultRow {
+public:
+    explicit ResultRow(FunctionCallInfo fcinfo);
+    void number(const char* field, double v);
+    void array(const char* field, const std::vector<double>& v);
+    void datum(const char* field, Datum d, bool isnull = false);
+    Datum build();
+
+private:
+    int index(const char* field);
+    TupleDesc desc_;
+    Datum* values_;
+    bool* nulls_;
+    bool* set_;
+    const char* unknown_ = nullptr;
 };
 
 // The parsed form of a model argument, cached per call site in fn_extra. The

@@ -4,6 +4,7 @@
 // cross the boundary as wall-clock microseconds in the session time zone, so
 // that months are calendar months and days survive daylight-saving changes.
 // The math is core/forecast.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -12,7 +13,9 @@
 #include "core/forecast/forecast.hpp"
 #include "core/forecast/timeseries.hpp"
 #include "datum.hpp"
+#include "core/error.hpp"
 #include "guard.hpp"
+#include "state.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -27,8 +30,8 @@ extern "C" {
 namespace fc = pgcrm::forecast;
 namespace ts = pgcrm::timeseries;
 using pgcrm::pg::aggregate_context;
-using pgcrm::pg::state_arg;
-using pgcrm::pg::state_result;
+using pgcrm::pg::RowsState;
+using pgcrm::pg::TrainingSet;
 using pgcrm::pg::guard;
 using pgcrm::pg::pg_call;
 using pgcrm::pg::require_arg;
@@ -36,7 +39,6 @@ using pgcrm::pg::ResultRow;
 
 namespace {
 
-constexpr int max_levels = 20;
 constexpr int max_method = 63;
 
 // Session-time-zone timestamptz → wall-clock timestamp, and back.
@@ -90,27 +92,30 @@ struct Options {
     int32 horizon, season_length;  // season_length 0: infer
     int32 fill;
     int32 level_count;
-    double levels[max_levels];
+    double levels[fc::max_levels];
     char method[max_method + 1];
 };
 
-struct ForecastState {
-    Options options;
-    int64 count, capacity;
-    int64* times;
-    double* values;
-};
+// The state: the options of the first row, then one row per (time, value)
+// pair, the wall-clock time's bits in the first double.
+const pgcrm::pg::RowsKind forecast_kind = {pgcrm::pg::StateKind::forecast, sizeof(Options), 0, false};
+
+const Options& options_of(const RowsState* s) { return *static_cast<const Options*>(s->options); }
+
+// A season length argument; 0 (infer it) when NULL.
+int season_arg(FunctionCallInfo fcinfo, int argno) {
+    if (PG_ARGISNULL(argno)) return 0;
+    const int m = PG_GETARG_INT32(argno);
+    guard([&] { ts::check_season_length(m); });
+    return m;
+}
 
 Options options_of(FunctionCallInfo fcinfo) {
     Options o;
     std::memset(&o, 0, sizeof o);
     require_arg(fcinfo, 3, "horizon");
     o.horizon = PG_GETARG_INT32(3);
-    o.season_length = PG_NARGS() > 4 && !PG_ARGISNULL(4) ? PG_GETARG_INT32(4) : 0;
-    if (PG_NARGS() > 4 && !PG_ARGISNULL(4) && o.season_length < 1)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("season_length must be at least 1; it is %d", o.season_length),
-                        errhint("Pass NULL to infer it from the spacing of the timestamps.")));
+    o.season_length = PG_NARGS() > 4 ? season_arg(fcinfo, 4) : 0;
     const char* method = PG_NARGS() > 5 && !PG_ARGISNULL(5) ? text_to_cstring(PG_GETARG_TEXT_PP(5)) : "auto";
     if (std::strlen(method) > max_method)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown forecasting method \"%.40s…\"", method)));
@@ -118,15 +123,15 @@ Options options_of(FunctionCallInfo fcinfo) {
     if (PG_NARGS() > 6 && !PG_ARGISNULL(6)) {
         int count;
         const double* levels = doubles_of(PG_GETARG_DATUM(6), &count, "levels");
-        if (count > max_levels)
+        if (count > fc::max_levels)
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("at most %d levels are supported; got %d",
-                                                                             max_levels, count)));
+                                                                             fc::max_levels, count)));
         o.level_count = count;
         std::memcpy(o.levels, levels, sizeof(double) * count);
     } else {
-        o.level_count = 2;
-        o.levels[0] = 80;
-        o.levels[1] = 95;
+        const fc::Options defaults;
+        o.level_count = static_cast<int32>(defaults.levels.size());
+        std::copy(defaults.levels.begin(), defaults.levels.end(), o.levels);
     }
     o.fill = static_cast<int32>(PG_NARGS() > 7 && !PG_ARGISNULL(7) ? fill_of(text_to_cstring(PG_GETARG_TEXT_PP(7)))
                                                                    : ts::Fill::error);
@@ -142,26 +147,17 @@ fc::Options core_options(const Options& o, int season_length) {
     return c;
 }
 
-void append(ForecastState* s, MemoryContext context, int64 time, double value) {
-    if (s->count == s->capacity) {
-        const int64 capacity = s->capacity ? 2 * s->capacity : 64;
-        if (static_cast<Size>(capacity) * sizeof(double) > MaxAllocSize)
-            ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("a forecast series is limited to %lld values",
-                                                                           static_cast<long long>(s->capacity))));
-        s->times = static_cast<int64*>(s->times ? repalloc(s->times, sizeof(int64) * capacity)
-                                                : MemoryContextAlloc(context, sizeof(int64) * capacity));
-        s->values = static_cast<double*>(s->values ? repalloc(s->values, sizeof(double) * capacity)
-                                                   : MemoryContextAlloc(context, sizeof(double) * capacity));
-        s->capacity = capacity;
-    }
-    s->times[s->count] = time;
-    s->values[s->count++] = value;
+void append(RowsState* s, int64 time, double value) {
+    double row[2];
+    std::memcpy(&row[0], &time, sizeof time);
+    row[1] = value;
+    pgcrm::pg::training_push(s->rows, 2, row);
 }
 
-ForecastState* new_state(MemoryContext context, const Options& options) {
-    auto* s = static_cast<ForecastState*>(MemoryContextAllocZero(context, sizeof(ForecastState)));
-    s->options = options;
-    return s;
+int64 time_at(const TrainingSet* rows, int64 i) {
+    int64 t;
+    std::memcpy(&t, rows->x + 2 * i, sizeof t);
+    return t;
 }
 
 // What the final function hands to the result builder, in palloc'd memory.
@@ -174,19 +170,22 @@ struct Outcome {
 };
 
 // Plain C++: throws, never calls PostgreSQL.
-Outcome compute(const ForecastState* s) {
+Outcome compute(const Options& options, const TrainingSet* rows) {
     Outcome out;
-    const ts::Grid grid =
-        ts::regularize(std::vector<int64_t>(s->times, s->times + s->count),
-                       std::vector<double>(s->values, s->values + s->count), s->options.season_length,
-                       static_cast<ts::Fill>(s->options.fill));
+    std::vector<int64_t> times(rows->n);
+    std::vector<double> values(rows->n);
+    for (int64 i = 0; i < rows->n; ++i) {
+        times[i] = time_at(rows, i);
+        values[i] = rows->x[2 * i + 1];
+    }
+    const ts::Grid grid = ts::regularize(times, values, options.season_length, static_cast<ts::Fill>(options.fill));
     out.step = grid.step;
-    out.season_length = s->options.season_length > 0 ? s->options.season_length : grid.step.season_length();
+    out.season_length = options.season_length > 0 ? options.season_length : grid.step.season_length();
     out.n = static_cast<int>(grid.values.size());
     out.filled = grid.filled;
-    out.result = fc::forecast(grid.values, core_options(s->options, out.season_length));
+    out.result = fc::forecast(grid.values, core_options(options, out.season_length));
     if (grid.values.size() > 1)
-        for (int h = 1; h <= s->options.horizon; ++h) out.future.push_back(grid.time_at(out.n - 1 + h));
+        for (int h = 1; h <= options.horizon; ++h) out.future.push_back(grid.time_at(out.n - 1 + h));
     for (size_t l = 0; l < out.result.lower.size(); ++l) {
         out.lower.insert(out.lower.end(), out.result.lower[l].begin(), out.result.lower[l].end());
         out.upper.insert(out.upper.end(), out.result.upper[l].begin(), out.result.upper[l].end());
@@ -203,24 +202,30 @@ Datum timestamps(const std::vector<int64_t>& local) {
 }
 
 // Fills row from out; calls PostgreSQL only, creates no C++ object.
-void fill_result(ResultRow& row, const ForecastState* s, const Outcome& out) {
+void fill_result(ResultRow& row, const Options& options, const Outcome& out) {
     const fc::Result& r = out.result;
     const bool no_step = out.future.empty();  // a single value
-    row.datum(CStringGetTextDatum(r.model.c_str()));
-    row.datum(CStringGetTextDatum(s->options.method));
-    row.datum(r.note.empty() ? Datum(0) : CStringGetTextDatum(r.note.c_str()), r.note.empty());
-    row.datum(Int32GetDatum(out.season_length));
-    row.datum(no_step ? Datum(0) : interval_of(out.step), no_step);
-    row.datum(Int32GetDatum(out.n));
-    row.datum(Int32GetDatum(out.filled));
-    for (double v : {r.alpha, r.beta, r.gamma, r.phi, r.loglik, r.aicc, r.sigma2}) row.number(v);
-    const int level_dims[1] = {s->options.level_count};
-    row.datum(pgcrm::pg::float8_array(s->options.levels, 1, level_dims));
-    row.datum(no_step ? Datum(0) : timestamps(out.future), no_step);
-    row.array(r.point);
-    const int grid[2] = {s->options.level_count, s->options.horizon};
-    row.datum(pgcrm::pg::float8_array(out.lower.data(), 2, grid));
-    row.datum(pgcrm::pg::float8_array(out.upper.data(), 2, grid));
+    row.datum("model", CStringGetTextDatum(r.model.c_str()));
+    row.datum("method", CStringGetTextDatum(options.method));
+    row.datum("note", r.note.empty() ? Datum(0) : CStringGetTextDatum(r.note.c_str()), r.note.empty());
+    row.datum("season_length", Int32GetDatum(out.season_length));
+    row.datum("step", no_step ? Datum(0) : interval_of(out.step), no_step);
+    row.datum("n", Int32GetDatum(out.n));
+    row.datum("filled", Int32GetDatum(out.filled));
+    row.number("alpha", r.alpha);
+    row.number("beta", r.beta);
+    row.number("gamma", r.gamma);
+    row.number("phi", r.phi);
+    row.number("loglik", r.loglik);
+    row.number("aicc", r.aicc);
+    row.number("sigma2", r.sigma2);
+    const int level_dims[1] = {options.level_count};
+    row.datum("levels", pgcrm::pg::float8_array(options.levels, 1, level_dims));
+    row.datum("ts", no_step ? Datum(0) : timestamps(out.future), no_step);
+    row.array("point", r.point);
+    const int grid[2] = {options.level_count, options.horizon};
+    row.datum("lower", pgcrm::pg::float8_array(out.lower.data(), 2, grid));
+    row.datum("upper", pgcrm::pg::float8_array(out.upper.data(), 2, grid));
 }
 
 // A series given as two arrays: checked sizes, on its grid.
@@ -239,20 +244,12 @@ ArraySeries array_series(FunctionCallInfo fcinfo) {
     if (count != n)
         ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
                         errmsg("ts has %d elements but value has %d", n, count)));
-    if (n == 0) ereport(ERROR, (errcode(MAKE_SQLSTATE('P', 'C', '0', '2', '0')), errmsg("the series is empty")));
+    if (n == 0) ereport(ERROR, (errcode(PGCRM_ERRCODE(pgcrm::sqlstate::insufficient_data)), errmsg("the series is empty")));
     int64* local = static_cast<int64*>(palloc(sizeof(int64) * n));
     for (int i = 0; i < n; ++i) local[i] = wall_clock(raw[i]);
     return {local, values, n};
 }
 
-int season_arg(FunctionCallInfo fcinfo, int argno) {
-    if (PG_ARGISNULL(argno)) return 0;
-    const int m = PG_GETARG_INT32(argno);
-    if (m < 1)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("season_length must be at least 1; it is %d", m),
-                        errhint("Pass NULL to infer it from the spacing of the timestamps.")));
-    return m;
-}
 
 const char* text_arg(FunctionCallInfo fcinfo, int argno, const char* name) {
     require_arg(fcinfo, argno, name);
@@ -262,110 +259,53 @@ const char* text_arg(FunctionCallInfo fcinfo, int argno, const char* name) {
 
 }  // namespace
 
-extern "C" {
-PG_FUNCTION_INFO_V1(pgcrm_forecast_step);
-PG_FUNCTION_INFO_V1(pgcrm_forecast_combine);
-PG_FUNCTION_INFO_V1(pgcrm_forecast_serialize);
-PG_FUNCTION_INFO_V1(pgcrm_forecast_deserialize);
-PG_FUNCTION_INFO_V1(pgcrm_forecast_final);
-PG_FUNCTION_INFO_V1(pgcrm_decompose_arrays);
-PG_FUNCTION_INFO_V1(pgcrm_forecast_accuracy);
-PG_FUNCTION_INFO_V1(pgcrm_backtest_arrays);
-Datum pgcrm_forecast_step(PG_FUNCTION_ARGS);
-Datum pgcrm_forecast_combine(PG_FUNCTION_ARGS);
-Datum pgcrm_forecast_serialize(PG_FUNCTION_ARGS);
-Datum pgcrm_forecast_deserialize(PG_FUNCTION_ARGS);
-Datum pgcrm_forecast_final(PG_FUNCTION_ARGS);
-Datum pgcrm_decompose_arrays(PG_FUNCTION_ARGS);
-Datum pgcrm_forecast_accuracy(PG_FUNCTION_ARGS);
-Datum pgcrm_backtest_arrays(PG_FUNCTION_ARGS);
-}
 
 // forecast step (state, ts, value, horizon [, season_length, method, levels,
 // fill]): rows with a NULL time or value are skipped (a NULL value is a gap).
 // The options are read from the first row and must not change in a group.
-Datum pgcrm_forecast_step(PG_FUNCTION_ARGS) {
-    const MemoryContext context = aggregate_context(fcinfo);
-    auto* s = state_arg<ForecastState>(fcinfo, 0);
+PGCRM_FUNCTION(pgcrm_forecast_step) {
+    RowsState* s = pgcrm::pg::own_rows_state(fcinfo, 0, forecast_kind);
     const Options options = options_of(fcinfo);
     if (!s) {
         guard([&] { fc::validate(core_options(options, options.season_length > 0 ? options.season_length : 1)); });
-        s = new_state(context, options);
-    } else if (std::memcmp(&s->options, &options, sizeof options) != 0) {
+        s = pgcrm::pg::new_rows_state(fcinfo, forecast_kind, &options, false);
+    } else if (std::memcmp(s->options, &options, sizeof options) != 0) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("horizon, season_length, method, levels and fill must be the same for every row of a "
                                "series"),
                         errhint("Pass constants, not columns.")));
     }
-    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) return state_result(fcinfo, s);
-    append(s, context, wall_clock(PG_GETARG_TIMESTAMPTZ(1)), PG_GETARG_FLOAT8(2));
-    return state_result(fcinfo, s);
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) return pgcrm::pg::rows_state_datum(fcinfo, s);
+    append(s, wall_clock(PG_GETARG_TIMESTAMPTZ(1)), PG_GETARG_FLOAT8(2));
+    return pgcrm::pg::rows_state_datum(fcinfo, s);
 }
 
-Datum pgcrm_forecast_combine(PG_FUNCTION_ARGS) {
-    const MemoryContext context = aggregate_context(fcinfo);
-    auto* a = state_arg<ForecastState>(fcinfo, 0);
-    auto* b = state_arg<ForecastState>(fcinfo, 1);
-    if (!b) return state_result(fcinfo, a);
-    if (!a) a = new_state(context, b->options);
-    for (int64 i = 0; i < b->count; ++i) append(a, context, b->times[i], b->values[i]);
-    return state_result(fcinfo, a);
+PGCRM_FUNCTION(pgcrm_forecast_combine) {
+    RowsState* into = pgcrm::pg::own_rows_state(fcinfo, 0, forecast_kind);
+    const RowsState* from = pgcrm::pg::read_rows_state(fcinfo, 1, forecast_kind);
+    if (!from) return pgcrm::pg::rows_state_datum(fcinfo, into);
+    if (!into) into = pgcrm::pg::new_rows_state(fcinfo, forecast_kind, from->options, false);
+    pgcrm::pg::training_append(into->rows, from->rows);
+    return pgcrm::pg::rows_state_datum(fcinfo, into);
 }
 
-Datum pgcrm_forecast_serialize(PG_FUNCTION_ARGS) {
-    const auto* s = reinterpret_cast<ForecastState*>(PG_GETARG_POINTER(0));
-    const Size size = sizeof(Options) + sizeof(int64) + s->count * (sizeof(int64) + sizeof(double));
-    bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + size));
-    SET_VARSIZE(out, VARHDRSZ + size);
-    char* p = VARDATA(out);
-    std::memcpy(p, &s->options, sizeof(Options));
-    p += sizeof(Options);
-    std::memcpy(p, &s->count, sizeof(int64));
-    p += sizeof(int64);
-    std::memcpy(p, s->times, s->count * sizeof(int64));
-    std::memcpy(p + s->count * sizeof(int64), s->values, s->count * sizeof(double));
-    PG_RETURN_BYTEA_P(out);
-}
-
-Datum pgcrm_forecast_deserialize(PG_FUNCTION_ARGS) {
-    const MemoryContext context = aggregate_context(fcinfo);
-    const bytea* in = PG_GETARG_BYTEA_PP(0);
-    const char* p = VARDATA_ANY(in);
-    const Size size = VARSIZE_ANY_EXHDR(in);
-    Options options;
-    int64 count;
-    if (size < sizeof(Options) + sizeof(int64)) elog(ERROR, "pgcrm: malformed forecast state");
-    std::memcpy(&options, p, sizeof(Options));
-    std::memcpy(&count, p + sizeof(Options), sizeof(int64));
-    if (count < 0 || size != sizeof(Options) + sizeof(int64) + count * (sizeof(int64) + sizeof(double)))
-        elog(ERROR, "pgcrm: malformed forecast state");
-    ForecastState* s = new_state(context, options);
-    p += sizeof(Options) + sizeof(int64);
-    for (int64 i = 0; i < count; ++i) {
-        int64 t;
-        double v;
-        std::memcpy(&t, p + i * sizeof(int64), sizeof t);
-        std::memcpy(&v, p + count * sizeof(int64) + i * sizeof(double), sizeof v);
-        append(s, context, t, v);
-    }
-    return state_result(fcinfo, s);
-}
-
-Datum pgcrm_forecast_final(PG_FUNCTION_ARGS) {
-    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-    const auto* s = reinterpret_cast<ForecastState*>(PG_GETARG_POINTER(0));
-    if (s->count == 0) PG_RETURN_NULL();  // every value NULL: nothing to forecast
-    ResultRow row;
+PGCRM_FUNCTION(pgcrm_forecast_final) {
+    const RowsState* s = pgcrm::pg::read_rows_state(fcinfo, 0, forecast_kind);
+    if (!s || s->rows->n == 0) PG_RETURN_NULL();  // every value NULL: nothing to forecast
+    if (s->rows->d != 2)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION), errmsg("not a forecast state: rows of %d values",
+                                                                               s->rows->d)));
+    ResultRow row(fcinfo);
     guard([&] {
-        const Outcome out = compute(s);
-        pg_call([&] { fill_result(row, s, out); });
+        const Outcome out = compute(options_of(s), s->rows);
+        pg_call([&] { fill_result(row, options_of(s), out); });
     });
-    PG_RETURN_DATUM(row.build(fcinfo));
+    return row.build();
 }
 
 // crm.decompose_arrays(ts, value, season_length, type, fill) → (ts[],
 // observed[], trend[], seasonal[], remainder[]), unnested by crm.decompose.
-Datum pgcrm_decompose_arrays(PG_FUNCTION_ARGS) {
+PGCRM_FUNCTION(pgcrm_decompose_arrays) {
     const ArraySeries series = array_series(fcinfo);
     const int season = season_arg(fcinfo, 2);
     const char* type = text_arg(fcinfo, 3, "type");
@@ -374,7 +314,7 @@ Datum pgcrm_decompose_arrays(PG_FUNCTION_ARGS) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown decomposition type \"%s\"", type),
                         errhint("Use 'additive' or 'multiplicative'.")));
     const bool multiplicative = type[0] == 'm';
-    ResultRow row;
+    ResultRow row(fcinfo);
     guard([&] {
         const ts::Grid grid = ts::regularize(std::vector<int64_t>(series.times, series.times + series.count),
                                              std::vector<double>(series.values, series.values + series.count), season,
@@ -384,18 +324,18 @@ Datum pgcrm_decompose_arrays(PG_FUNCTION_ARGS) {
         std::vector<int64_t> times(grid.values.size());
         for (size_t i = 0; i < times.size(); ++i) times[i] = grid.time_at(static_cast<int64_t>(i));
         pg_call([&] {
-            row.datum(timestamps(times));
-            row.array(grid.values);
-            row.array(d.trend);
-            row.array(d.seasonal);
-            row.array(d.remainder);
+            row.datum("ts", timestamps(times));
+            row.array("observed", grid.values);
+            row.array("trend", d.trend);
+            row.array("seasonal", d.seasonal);
+            row.array("remainder", d.remainder);
         });
     });
-    PG_RETURN_DATUM(row.build(fcinfo));
+    return row.build();
 }
 
 // crm.forecast_accuracy(actual, forecast, history, season_length)
-Datum pgcrm_forecast_accuracy(PG_FUNCTION_ARGS) {
+PGCRM_FUNCTION(pgcrm_forecast_accuracy) {
     require_arg(fcinfo, 0, "actual");
     require_arg(fcinfo, 1, "forecast");
     int n_actual, n_forecast, n_history = 0;
@@ -403,21 +343,25 @@ Datum pgcrm_forecast_accuracy(PG_FUNCTION_ARGS) {
     const double* forecast = doubles_of(PG_GETARG_DATUM(1), &n_forecast, "forecast");
     const double* history = PG_ARGISNULL(2) ? nullptr : doubles_of(PG_GETARG_DATUM(2), &n_history, "history");
     const int season = PG_ARGISNULL(3) ? 1 : season_arg(fcinfo, 3);
-    ResultRow row;
+    ResultRow row(fcinfo);
     guard([&] {
         const double scale =
             history ? ts::mase_scale(std::vector<double>(history, history + n_history), season) : NAN;
         const ts::Accuracy a = ts::accuracy(std::vector<double>(actual, actual + n_actual),
                                             std::vector<double>(forecast, forecast + n_forecast), scale);
-        row.datum(Int32GetDatum(a.n));
-        for (double v : {a.mae, a.rmse, a.mape, a.smape, a.mase}) row.number(v);
+        row.datum("n", Int32GetDatum(a.n));
+        row.number("mae", a.mae);
+        row.number("rmse", a.rmse);
+        row.number("mape", a.mape);
+        row.number("smape", a.smape);
+        row.number("mase", a.mase);
     });
-    PG_RETURN_DATUM(row.build(fcinfo));
+    return row.build();
 }
 
 // crm.backtest_arrays(ts, value, horizon, origins, season_length, method,
 // fill) → per origin arrays, unnested by crm.backtest.
-Datum pgcrm_backtest_arrays(PG_FUNCTION_ARGS) {
+PGCRM_FUNCTION(pgcrm_backtest_arrays) {
     const ArraySeries series = array_series(fcinfo);
     require_arg(fcinfo, 2, "horizon");
     require_arg(fcinfo, 3, "origins");
@@ -425,7 +369,7 @@ Datum pgcrm_backtest_arrays(PG_FUNCTION_ARGS) {
     const int season = season_arg(fcinfo, 4);
     const char* method = text_arg(fcinfo, 5, "method");
     const ts::Fill fill = fill_of(text_arg(fcinfo, 6, "fill"));
-    ResultRow row;
+    ResultRow row(fcinfo);
     guard([&] {
         const ts::Grid grid = ts::regularize(std::vector<int64_t>(series.times, series.times + series.count),
                                              std::vector<double>(series.values, series.values + series.count), season,
@@ -448,14 +392,18 @@ Datum pgcrm_backtest_arrays(PG_FUNCTION_ARGS) {
             mase.push_back(r.accuracy.mase);
         }
         pg_call([&] {
-            row.datum(timestamps(at));
-            row.array(train);
+            row.datum("origin", timestamps(at));
+            row.array("train_n", train);
             Datum* models = static_cast<Datum*>(palloc(sizeof(Datum) * rows.size()));
             for (size_t i = 0; i < rows.size(); ++i) models[i] = CStringGetTextDatum(rows[i].model.c_str());
-            row.datum(PointerGetDatum(construct_array(models, static_cast<int>(rows.size()), TEXTOID, -1, false,
-                                                      TYPALIGN_INT)));
-            for (const auto* v : {&mae, &rmse, &mape, &smape, &mase}) row.array(*v);
+            row.datum("model", PointerGetDatum(construct_array(models, static_cast<int>(rows.size()), TEXTOID, -1, false,
+                                                               TYPALIGN_INT)));
+            row.array("mae", mae);
+            row.array("rmse", rmse);
+            row.array("mape", mape);
+            row.array("smape", smape);
+            row.array("mase", mase);
         });
     });
-    PG_RETURN_DATUM(row.build(fcinfo));
+    return row.build();
 }

@@ -4,6 +4,7 @@
 //    it here. Any exception is caught; only after every C++ object of the body
 //    is destroyed is it reported with ereport(ERROR), so no exception crosses
 //    into PostgreSQL and no longjmp skips a destructor.
+//  * PGCRM_FUNCTION(name): declares an entry point whose body runs in guard.
 //  * pg_call(f): C++ code that must call PostgreSQL (which may longjmp) does it
 //    through here; a PostgreSQL error becomes a PgError exception, unwinds the
 //    C++ stack normally and is re-thrown unchanged by guard.
@@ -68,6 +69,20 @@ auto guard(F&& body) -> decltype(body()) {
     if (pg_error) ReThrowError(pg_error);
     report(failure);
 }
+
+// Declares the fmgr entry point `name` and runs its body inside guard, so no
+// entry point can let a C++ exception reach PostgreSQL:
+//     PGCRM_FUNCTION(pgcrm_linreg_final) { ... return PointerGetDatum(...); }
+// The body may call PostgreSQL directly while it holds only trivially
+// destructible locals; C++ objects call PostgreSQL through pg_call.
+#define PGCRM_FUNCTION(name)                                                                      \
+    static Datum name##_body(FunctionCallInfo fcinfo);                                            \
+    extern "C" {                                                                                  \
+    PG_FUNCTION_INFO_V1(name);                                                                    \
+    Datum name(PG_FUNCTION_ARGS);                                                                 \
+    }                                                                                             \
+    Datum name(PG_FUNCTION_ARGS) { return pgcrm::pg::guard([&] { return name##_body(fcinfo); }); } \
+    static Datum name##_body(FunctionCallInfo fcinfo)
 
 // Installed as the core's interrupt hook: throws PgError when a cancel or
 // statement_timeout is pending.

@@ -3,7 +3,8 @@
 // lock; it is taken by a conditional UPDATE and held only for the one insert
 // that follows. No C++ object with a destructor lives here, so PostgreSQL
 // errors may propagate directly.
-#include "postgres.hpp"
+#include "core/error.hpp"
+#include "guard.hpp"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -15,8 +16,6 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
-#define ERRCODE_PGCRM_NOT_FOUND MAKE_SQLSTATE('P', 'C', '0', '0', '3')
-#define ERRCODE_PGCRM_INSUFFICIENT_STOCK MAKE_SQLSTATE('P', 'C', '0', '1', '0')
 
 namespace {
 
@@ -85,28 +84,23 @@ Datum first_column(bool* isnull) { return SPI_getbinval(SPI_tuptable->vals[0], S
     const char* sku = SPI_getvalue(row, desc, 1);
     const char* code = SPI_getvalue(row, desc, 2);
     const char* requested = DatumGetCString(DirectFunctionCall1(numeric_out, qty));
-    if (!sku) ereport(ERROR, (errcode(ERRCODE_PGCRM_NOT_FOUND), errmsg("product %lld does not exist", (long long)product)));
+    if (!sku) ereport(ERROR, (errcode(PGCRM_ERRCODE(pgcrm::sqlstate::not_found)), errmsg("product %lld does not exist", (long long)product)));
     if (!any_warehouse && !code)
-        ereport(ERROR, (errcode(ERRCODE_PGCRM_NOT_FOUND), errmsg("warehouse %lld does not exist", (long long)warehouse)));
+        ereport(ERROR, (errcode(PGCRM_ERRCODE(pgcrm::sqlstate::not_found)), errmsg("warehouse %lld does not exist", (long long)warehouse)));
     if (any_warehouse)
-        ereport(ERROR, (errcode(ERRCODE_PGCRM_INSUFFICIENT_STOCK),
+        ereport(ERROR, (errcode(PGCRM_ERRCODE(pgcrm::sqlstate::insufficient_stock)),
                         errmsg("not enough product in stock: product %lld (%s) in any warehouse: requested %s, available %s "
                                "in total and in no single warehouse",
                                (long long)product, sku, requested, SPI_getvalue(row, desc, 3)),
                         errhint("Receive stock, or reserve part of the quantity in each warehouse.")));
-    ereport(ERROR, (errcode(ERRCODE_PGCRM_INSUFFICIENT_STOCK),
+    ereport(ERROR, (errcode(PGCRM_ERRCODE(pgcrm::sqlstate::insufficient_stock)),
                     errmsg("not enough product in stock: product %lld (%s) in warehouse %lld (%s): requested %s, available %s",
                            (long long)product, sku, (long long)warehouse, code, requested, SPI_getvalue(row, desc, 3))));
 }
 
 }  // namespace
 
-extern "C" {
-PG_FUNCTION_INFO_V1(pgcrm_reserve);
-Datum pgcrm_reserve(PG_FUNCTION_ARGS);
-}
-
-Datum pgcrm_reserve(PG_FUNCTION_ARGS) {
+PGCRM_FUNCTION(pgcrm_reserve) {
     if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("product and quantity are required")));
     const int64 product = PG_GETARG_INT64(0);

@@ -7,7 +7,9 @@
 
 #include "core/kmeans.hpp"
 #include "datum.hpp"
+#include "core/error.hpp"
 #include "guard.hpp"
+#include "state.hpp"
 #include "training.hpp"
 
 extern "C" {
@@ -25,12 +27,10 @@ using pgcrm::pg::guard;
 using pgcrm::pg::require_arg;
 using pgcrm::pg::pg_call;
 using pgcrm::pg::aggregate_context;
-using pgcrm::pg::state_arg;
-using pgcrm::pg::state_result;
+using pgcrm::pg::RowsState;
 using pgcrm::pg::float8_array;
 using pgcrm::pg::TrainingSet;
 
-#define ERRCODE_PGCRM_INSUFFICIENT_DATA MAKE_SQLSTATE('P', 'C', '0', '2', '0')
 
 namespace {
 
@@ -54,16 +54,18 @@ T* palloc_copy(const std::vector<T>& v) {
     return out;
 }
 
-// Options from arguments k, n_init, max_iter, tol, seed at `first`…
+// Options from arguments k, n_init, max_iter, tol, seed, standardize at
+// `first`…; a NULL one (or one not passed) takes core/kmeans' default.
 km::Options options_from(FunctionCallInfo fcinfo, int first) {
-    static const char* names[] = {"k", "n_init", "max_iter", "tol", "seed"};
-    for (int i = 0; i < 5; ++i) require_arg(fcinfo, first + i, names[i]);
     km::Options o;
+    require_arg(fcinfo, first, "k");
     o.k = PG_GETARG_INT32(first);
-    o.n_init = PG_GETARG_INT32(first + 1);
-    o.max_iter = PG_GETARG_INT32(first + 2);
-    o.tol = PG_GETARG_FLOAT8(first + 3);
-    o.seed = static_cast<uint64>(static_cast<int64>(PG_GETARG_INT32(first + 4)));
+    auto given = [&](int i) { return PG_NARGS() > first + i && !PG_ARGISNULL(first + i); };
+    if (given(1)) o.n_init = PG_GETARG_INT32(first + 1);
+    if (given(2)) o.max_iter = PG_GETARG_INT32(first + 2);
+    if (given(3)) o.tol = PG_GETARG_FLOAT8(first + 3);
+    if (given(4)) o.seed = static_cast<uint64>(static_cast<int64>(PG_GETARG_INT32(first + 4)));
+    if (given(5)) o.standardize = PG_GETARG_BOOL(first + 5);
     return o;
 }
 
@@ -75,23 +77,27 @@ TrainingSet* new_training_set(bool weighted) {
 
 void require_rows(const TrainingSet* set) {
     if (set->n == 0)
-        ereport(ERROR, (errcode(ERRCODE_PGCRM_INSUFFICIENT_DATA), errmsg("the source query returned no rows")));
+        ereport(ERROR, (errcode(PGCRM_ERRCODE(pgcrm::sqlstate::insufficient_data)), errmsg("the source query returned no rows")));
 }
 
 km::Dataset dataset(TrainingSet* set) { return {set->x, set->n, set->d, set->w}; }
 
-ModelData train(TrainingSet* set, const km::Options& options, bool standardize) {
+// A fitted model copied into palloc'd memory; inside guard.
+ModelData model_data(const TrainingSet* set, const km::Model& m) {
+    ModelData out{m.k, m.d, set->n, palloc_copy(m.centroids), palloc_copy(m.sizes), m.inertia,
+                  m.objective, m.iterations, m.converged, nullptr, nullptr};
+    if (!m.scaling.identity()) {
+        out.mean = palloc_copy(m.scaling.mean);
+        out.scale = palloc_copy(m.scaling.scale);
+    }
+    return out;
+}
+
+ModelData train(TrainingSet* set, const km::Options& options) {
     return guard([&] {
         km::Dataset data = dataset(set);
-        const km::Scaling scaling = standardize ? km::standardize(data) : km::Scaling{};
-        const km::Model m = km::fit(data, scaling, options);
-        ModelData out{m.k, m.d, set->n, palloc_copy(m.centroids), palloc_copy(m.sizes), m.inertia,
-                      m.objective, m.iterations, m.converged, nullptr, nullptr};
-        if (!scaling.identity()) {
-            out.mean = palloc_copy(scaling.mean);
-            out.scale = palloc_copy(scaling.scale);
-        }
-        return out;
+        const km::Scaling scaling = options.standardize ? km::standardize(data) : km::Scaling{};
+        return model_data(set, km::fit(data, scaling, options));
     });
 }
 
@@ -99,18 +105,18 @@ Datum model_datum(FunctionCallInfo fcinfo, const ModelData& m) {
     Datum* sizes = static_cast<Datum*>(palloc(sizeof(Datum) * m.k));
     for (int j = 0; j < m.k; ++j) sizes[j] = Int64GetDatum(m.sizes[j]);
     const int grid[2] = {m.k, m.d}, row[1] = {m.d};
-    pgcrm::pg::ResultRow r;
-    r.datum(Int32GetDatum(m.k));
-    r.datum(Int64GetDatum(m.n));
-    r.datum(float8_array(m.centroids, 2, grid));
-    r.datum(PointerGetDatum(construct_array(sizes, m.k, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)));
-    r.number(m.inertia);
-    r.number(m.objective);
-    r.datum(Int32GetDatum(m.iterations));
-    r.datum(BoolGetDatum(m.converged));
-    r.datum(m.mean ? float8_array(m.mean, 1, row) : Datum(0), !m.mean);
-    r.datum(m.scale ? float8_array(m.scale, 1, row) : Datum(0), !m.scale);
-    return r.build(fcinfo);
+    pgcrm::pg::ResultRow r(fcinfo);
+    r.datum("k", Int32GetDatum(m.k));
+    r.datum("n", Int64GetDatum(m.n));
+    r.datum("centroids", float8_array(m.centroids, 2, grid));
+    r.datum("sizes", PointerGetDatum(construct_array(sizes, m.k, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)));
+    r.number("inertia", m.inertia);
+    r.number("objective", m.objective);
+    r.datum("iterations", Int32GetDatum(m.iterations));
+    r.datum("converged", BoolGetDatum(m.converged));
+    r.datum("feature_mean", m.mean ? float8_array(m.mean, 1, row) : Datum(0), !m.mean);
+    r.datum("feature_scale", m.scale ? float8_array(m.scale, 1, row) : Datum(0), !m.scale);
+    return r.build();
 }
 
 [[noreturn]] void bad_model(const char* why) {
@@ -163,8 +169,7 @@ Classifier classifier_of(HeapTupleHeader model, MemoryContext context) {
     c.scale = static_cast<double*>(MemoryContextAlloc(context, row_bytes));
     std::memcpy(c.mean, mean, row_bytes);
     std::memcpy(c.scale, scale, row_bytes);
-    for (int j = 0; j < c.k; ++j)
-        for (int f = 0; f < c.d; ++f) c.centroids[j * c.d + f] = (c.centroids[j * c.d + f] - mean[f]) / scale[f];
+    km::to_fit_space(c.centroids, c.k, c.d, mean, scale);
     return c;
 }
 
@@ -191,35 +196,36 @@ const double* point_of(Datum value, int d) {
     return x;
 }
 
-// The aggregate's state: the rows so far and the options of the group.
-struct KMeansState {
-    TrainingSet* set;
-    km::Options options;
-    bool standardize;
+// The aggregate's state: the options of the group (compared as bytes: no
+// padding), then its rows.
+struct AggOptions {
+    int32 k, n_init, max_iter, standardize;
+    double tol;
+    uint64 seed;
 };
 
-// What a serialised state carries besides the rows.
-struct SerialHeader {
+km::Options core_options(const AggOptions& o) {
     km::Options options;
-    bool standardize;
-};
-
-bool same_options(const KMeansState* s, const km::Options& o, bool standardize) {
-    return s->options.k == o.k && s->options.n_init == o.n_init && s->options.max_iter == o.max_iter &&
-           s->options.seed == o.seed && std::memcmp(&s->options.tol, &o.tol, sizeof o.tol) == 0 &&
-           s->standardize == standardize;
+    options.k = o.k;
+    options.n_init = o.n_init;
+    options.max_iter = o.max_iter;
+    options.tol = o.tol;
+    options.seed = o.seed;
+    options.standardize = o.standardize;
+    return options;
 }
 
-KMeansState* new_state(MemoryContext context, const km::Options& options, bool standardize) {
-    auto* s = static_cast<KMeansState*>(MemoryContextAllocZero(context, sizeof(KMeansState)));
-    s->set = pgcrm::pg::training_create(context, false, km::working_bytes_per_point);
-    s->options = options;
-    s->standardize = standardize;
-    return s;
+const pgcrm::pg::RowsKind kmeans_kind = {pgcrm::pg::StateKind::kmeans, sizeof(AggOptions), km::working_bytes_per_point,
+                                         false};
+
+const AggOptions& agg_options(const RowsState* s) { return *static_cast<const AggOptions*>(s->options); }
+
+AggOptions agg_options_from(const km::Options& options) {
+    return {options.k, options.n_init, options.max_iter, options.standardize, options.tol, options.seed};
 }
 
-void require_same_options(const KMeansState* s, const km::Options& o, bool standardize) {
-    if (!same_options(s, o, standardize))
+void require_same_options(const RowsState* s, const AggOptions& o) {
+    if (std::memcmp(s->options, &o, sizeof o) != 0)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("k-means options differ between rows of one group"),
                         errhint("Pass k and the other options as constants.")));
@@ -227,31 +233,9 @@ void require_same_options(const KMeansState* s, const km::Options& o, bool stand
 
 }  // namespace
 
-extern "C" {
-PG_FUNCTION_INFO_V1(pgcrm_kmeans);
-PG_FUNCTION_INFO_V1(pgcrm_kmeans_assign);
-PG_FUNCTION_INFO_V1(pgcrm_silhouette);
-PG_FUNCTION_INFO_V1(pgcrm_kmeans_elbow);
-PG_FUNCTION_INFO_V1(pgcrm_kmeans_agg_step);
-PG_FUNCTION_INFO_V1(pgcrm_kmeans_agg_combine);
-PG_FUNCTION_INFO_V1(pgcrm_kmeans_agg_serialize);
-PG_FUNCTION_INFO_V1(pgcrm_kmeans_agg_deserialize);
-PG_FUNCTION_INFO_V1(pgcrm_kmeans_agg_final);
-Datum pgcrm_kmeans(PG_FUNCTION_ARGS);
-Datum pgcrm_kmeans_assign(PG_FUNCTION_ARGS);
-Datum pgcrm_silhouette(PG_FUNCTION_ARGS);
-Datum pgcrm_kmeans_elbow(PG_FUNCTION_ARGS);
-Datum pgcrm_kmeans_agg_step(PG_FUNCTION_ARGS);
-Datum pgcrm_kmeans_agg_combine(PG_FUNCTION_ARGS);
-Datum pgcrm_kmeans_agg_serialize(PG_FUNCTION_ARGS);
-Datum pgcrm_kmeans_agg_deserialize(PG_FUNCTION_ARGS);
-Datum pgcrm_kmeans_agg_final(PG_FUNCTION_ARGS);
-}
-
 // crm.kmeans(source, k, n_init, max_iter, tol, seed, standardize, weight)
-Datum pgcrm_kmeans(PG_FUNCTION_ARGS) {
+PGCRM_FUNCTION(pgcrm_kmeans) {
     require_arg(fcinfo, 0, "source");
-    require_arg(fcinfo, 6, "standardize");
     const km::Options options = options_from(fcinfo, 1);
     guard([&] { km::validate(options); });
     const char* source = text_to_cstring(PG_GETARG_TEXT_PP(0));
@@ -260,20 +244,20 @@ Datum pgcrm_kmeans(PG_FUNCTION_ARGS) {
     TrainingSet* set = new_training_set(weight != nullptr);
     pgcrm::pg::training_read_query(set, source, weight);
     require_rows(set);
-    const ModelData model = train(set, options, PG_GETARG_BOOL(6));
+    const ModelData model = train(set, options);
     MemoryContextDelete(set->context);
     PG_RETURN_DATUM(model_datum(fcinfo, model));
 }
 
 // crm.kmeans_assign(features, model): the 1-based segment of a point.
-Datum pgcrm_kmeans_assign(PG_FUNCTION_ARGS) {
+PGCRM_FUNCTION(pgcrm_kmeans_assign) {
     const auto& c = *static_cast<Classifier*>(pgcrm::pg::cached_model(fcinfo, PG_GETARG_DATUM(1), parse_classifier));
     const double* x = point_of(PG_GETARG_DATUM(0), c.d);
     PG_RETURN_INT32(km::classify(x, c.centroids, c.k, c.d, c.mean, c.scale, c.scratch) + 1);
 }
 
 // crm.silhouette(source, model, sample_size): in the model's fit space.
-Datum pgcrm_silhouette(PG_FUNCTION_ARGS) {
+PGCRM_FUNCTION(pgcrm_silhouette) {
     require_arg(fcinfo, 0, "source");
     require_arg(fcinfo, 1, "model");
     const int64 sample = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2);
@@ -302,12 +286,42 @@ Datum pgcrm_silhouette(PG_FUNCTION_ARGS) {
     PG_RETURN_FLOAT8(value);
 }
 
+// crm.kmeans_refine(source, model, max_iter, tol): Lloyd iterations over the
+// source's rows from the model's centroids, in its fit space, so that the
+// segments keep their numbers.
+PGCRM_FUNCTION(pgcrm_kmeans_refine) {
+    require_arg(fcinfo, 0, "source");
+    require_arg(fcinfo, 1, "model");
+    const km::Options defaults;
+    const int max_iter = PG_ARGISNULL(2) ? defaults.max_iter : PG_GETARG_INT32(2);
+    const double tol = PG_ARGISNULL(3) ? defaults.tol : PG_GETARG_FLOAT8(3);
+    const Classifier c = classifier_of(PG_GETARG_HEAPTUPLEHEADER(1), CurrentMemoryContext);
+    TrainingSet* set = new_training_set(false);
+    pgcrm::pg::training_read_query(set, text_to_cstring(PG_GETARG_TEXT_PP(0)), nullptr);
+    require_rows(set);
+    if (set->d != c.d)
+        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                        errmsg("the source has %d features, the model has %d", set->d, c.d)));
+    const ModelData model = guard([&] {
+        km::Dataset data = dataset(set);
+        km::Scaling scaling;
+        if (c.mean) {
+            scaling.mean.assign(c.mean, c.mean + c.d);
+            scaling.scale.assign(c.scale, c.scale + c.d);
+            km::apply(scaling, data);
+        }
+        const km::Model m = km::refine(data, scaling, std::vector<double>(c.centroids, c.centroids + c.k * c.d), max_iter, tol);
+        return model_data(set, m);
+    });
+    MemoryContextDelete(set->context);
+    PG_RETURN_DATUM(model_datum(fcinfo, model));
+}
+
 // crm.kmeans_elbow(source, k_min, k_max, n_init, max_iter, tol, seed, standardize, sample_size)
-Datum pgcrm_kmeans_elbow(PG_FUNCTION_ARGS) {
+PGCRM_FUNCTION(pgcrm_kmeans_elbow) {
     require_arg(fcinfo, 0, "source");
     require_arg(fcinfo, 1, "k_min");
     require_arg(fcinfo, 2, "k_max");
-    require_arg(fcinfo, 7, "standardize");
     km::Options options = options_from(fcinfo, 2);  // k_max stands in for k
     const int k_min = PG_GETARG_INT32(1), k_max = PG_GETARG_INT32(2);
     const int64 sample = PG_ARGISNULL(8) ? 0 : PG_GETARG_INT32(8);
@@ -321,11 +335,10 @@ Datum pgcrm_kmeans_elbow(PG_FUNCTION_ARGS) {
     TrainingSet* set = new_training_set(false);
     pgcrm::pg::training_read_query(set, text_to_cstring(PG_GETARG_TEXT_PP(0)), nullptr);
     require_rows(set);
-    const bool standardize = PG_GETARG_BOOL(7);
     size_t count = 0;
     const km::ElbowPoint* curve = guard([&] {
         km::Dataset data = dataset(set);
-        if (standardize) km::standardize(data);
+        if (options.standardize) km::standardize(data);
         const auto points = km::elbow(data, k_min, k_max, options, sample);
         count = points.size();
         return palloc_copy(points);
@@ -345,60 +358,37 @@ Datum pgcrm_kmeans_elbow(PG_FUNCTION_ARGS) {
 }
 
 // Aggregate step: (state, features, k [, n_init, max_iter, tol, seed, standardize]).
-Datum pgcrm_kmeans_agg_step(PG_FUNCTION_ARGS) {
-    const MemoryContext context = aggregate_context(fcinfo);
-    km::Options options;
-    bool standardize = true;
-    if (PG_NARGS() > 3) {
-        options = options_from(fcinfo, 2);
-        require_arg(fcinfo, 7, "standardize");
-        standardize = PG_GETARG_BOOL(7);
-    } else {
-        require_arg(fcinfo, 2, "k");
-        options.k = PG_GETARG_INT32(2);
-    }
-    KMeansState* state = state_arg<KMeansState>(fcinfo, 0);
+PGCRM_FUNCTION(pgcrm_kmeans_agg_step) {
+    const km::Options options = options_from(fcinfo, 2);
+    const AggOptions o = agg_options_from(options);
+    RowsState* state = pgcrm::pg::own_rows_state(fcinfo, 0, kmeans_kind);
     if (!state) {
         guard([&] { km::validate(options); });
-        state = new_state(context, options, standardize);
+        state = pgcrm::pg::new_rows_state(fcinfo, kmeans_kind, &o, false);
     } else {
-        require_same_options(state, options, standardize);
+        require_same_options(state, o);
     }
-    pgcrm::pg::training_add(state->set, PG_GETARG_DATUM(1), PG_ARGISNULL(1), 1.0);
-    return state_result(fcinfo, state);
+    pgcrm::pg::training_add(state->rows, PG_GETARG_DATUM(1), PG_ARGISNULL(1), 1.0);
+    return pgcrm::pg::rows_state_datum(fcinfo, state);
 }
 
-Datum pgcrm_kmeans_agg_combine(PG_FUNCTION_ARGS) {
-    const MemoryContext context = aggregate_context(fcinfo);
-    KMeansState* into = state_arg<KMeansState>(fcinfo, 0);
-    const KMeansState* from = state_arg<KMeansState>(fcinfo, 1);
-    if (!from) return state_result(fcinfo, into);
+PGCRM_FUNCTION(pgcrm_kmeans_agg_combine) {
+    RowsState* into = pgcrm::pg::own_rows_state(fcinfo, 0, kmeans_kind);
+    const RowsState* from = pgcrm::pg::read_rows_state(fcinfo, 1, kmeans_kind);
+    if (!from) return pgcrm::pg::rows_state_datum(fcinfo, into);
     if (!into)
-        into = new_state(context, from->options, from->standardize);
+        into = pgcrm::pg::new_rows_state(fcinfo, kmeans_kind, from->options, false);
     else
-        require_same_options(into, from->options, from->standardize);
-    pgcrm::pg::training_append(into->set, from->set);
-    return state_result(fcinfo, into);
+        require_same_options(into, agg_options(from));
+    pgcrm::pg::training_append(into->rows, from->rows);
+    return pgcrm::pg::rows_state_datum(fcinfo, into);
 }
 
-Datum pgcrm_kmeans_agg_serialize(PG_FUNCTION_ARGS) {
-    const KMeansState* s = reinterpret_cast<KMeansState*>(PG_GETARG_POINTER(0));
-    const SerialHeader header{s->options, s->standardize};
-    PG_RETURN_BYTEA_P(pgcrm::pg::training_serialize(s->set, &header, sizeof header));
-}
-
-Datum pgcrm_kmeans_agg_deserialize(PG_FUNCTION_ARGS) {
-    KMeansState* s = new_state(CurrentMemoryContext, km::Options{}, true);
-    SerialHeader header;
-    pgcrm::pg::training_deserialize(s->set, PG_GETARG_BYTEA_PP(0), &header, sizeof header);
-    s->options = header.options;
-    s->standardize = header.standardize;
-    return state_result(fcinfo, s);
-}
-
-Datum pgcrm_kmeans_agg_final(PG_FUNCTION_ARGS) {
-    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-    KMeansState* s = reinterpret_cast<KMeansState*>(PG_GETARG_POINTER(0));
-    const ModelData model = train(s->set, s->options, s->standardize);
+PGCRM_FUNCTION(pgcrm_kmeans_agg_final) {
+    RowsState* s = pgcrm::pg::read_rows_state(fcinfo, 0, kmeans_kind);
+    if (!s) PG_RETURN_NULL();
+    const km::Options options = core_options(agg_options(s));
+    guard([&] { km::validate(options); });
+    const ModelData model = train(s->rows, options);
     PG_RETURN_DATUM(model_datum(fcinfo, model));
 }

@@ -1,7 +1,7 @@
 // Statistics aggregates: crm.linreg (streaming moments), crm.logreg (rows kept
-// for IRLS), crm.ttest and crm.prop_test, their predict functions, and the
-// combine/serialize/deserialize support that lets parallel query split them.
-// The math is core/statistics.
+// for IRLS), crm.ttest and crm.prop_test, with the combine functions that let
+// parallel query (and Citus) split them, and the predict functions. States
+// are kept as state.hpp describes; the math is core/statistics.
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -9,7 +9,7 @@
 #include "core/statistics/regression.hpp"
 #include "datum.hpp"
 #include "guard.hpp"
-#include "training.hpp"
+#include "state.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -20,11 +20,13 @@ extern "C" {
 }
 
 namespace rg = pgcrm::statistics;
-using pgcrm::pg::aggregate_context;
-using pgcrm::pg::state_arg;
-using pgcrm::pg::state_result;
+using pgcrm::pg::FixedKind;
 using pgcrm::pg::guard;
 using pgcrm::pg::ResultRow;
+using pgcrm::pg::RowsKind;
+using pgcrm::pg::RowsState;
+using pgcrm::pg::StateHeader;
+using pgcrm::pg::StateKind;
 using pgcrm::pg::TrainingSet;
 
 namespace {
@@ -63,62 +65,63 @@ const double* checked_x(Datum value, int* length, long long row) {
     return x;
 }
 
-// --- crm.linreg: the state is the moments of (x, y), see core/statistics/regression.hpp.
+// --- crm.linreg: the moments of (x, y), see core/statistics/regression.hpp.
 struct LinregState {
+    StateHeader header;
     int32 p;
-    bool intercept;
+    int32 intercept;
     double moments[FLEXIBLE_ARRAY_MEMBER];
 };
 
-Size linreg_state_size(int p) { return offsetof(LinregState, moments) + sizeof(double) * rg::Moments::size(p); }
+Size linreg_size(int p) { return offsetof(LinregState, moments) + sizeof(double) * rg::Moments::size(p); }
 
-LinregState* new_linreg_state(MemoryContext context, int p, bool intercept) {
-    auto* s = static_cast<LinregState*>(MemoryContextAllocZero(context, linreg_state_size(p)));
-    s->p = p;
-    s->intercept = intercept;
-    return s;
+Size linreg_expected_size(const void* state) {
+    const int p = static_cast<const LinregState*>(state)->p;
+    return p >= 1 && p <= max_features ? linreg_size(p) : 0;
 }
 
-rg::Moments moments_of(LinregState* s) { return {s->moments, s->p}; }
+const FixedKind linreg_kind = {StateKind::linreg, offsetof(LinregState, moments), linreg_expected_size};
 
-// --- crm.logreg: the rows themselves, each x followed by y as 0 or 1.
-struct LogregState {
-    TrainingSet* set;
-    bool intercept;
+rg::Moments moments_of(const LinregState* s) { return {const_cast<double*>(s->moments), s->p}; }
+
+// --- crm.logreg: its rows, each x followed by y as 0 or 1; the fit needs
+// two more doubles and a bool per row.
+struct LogregOptions {
+    int32 intercept;
 };
 
-// Rows of x then y; the fit needs two more doubles and a bool per row.
-LogregState* new_logreg_state(MemoryContext context, bool intercept) {
-    auto* s = static_cast<LogregState*>(MemoryContextAllocZero(context, sizeof(LogregState)));
-    s->set = pgcrm::pg::training_create(context, false, 2 * sizeof(double) + 1, true);
-    s->intercept = intercept;
-    return s;
-}
+const RowsKind logreg_kind = {StateKind::logreg, sizeof(LogregOptions), 2 * sizeof(double) + 1, true};
 
-// --- crm.ttest and crm.prop_test: two mergeable samples or four counts.
+bool logreg_intercept(const RowsState* s) { return static_cast<const LogregOptions*>(s->options)->intercept; }
+
+// --- crm.ttest and crm.prop_test: two mergeable samples, four counts.
 struct TTestState {
+    StateHeader header;
+    int32 equal_var;
+    int32 padding;
     rg::Sample treatment, control;
-    bool equal_var;
 };
 
 struct PropState {
+    StateHeader header;
     int64 converted[2], total[2];  // [control, treatment]
 };
 
 template <typename T>
-Datum serialize_pod(const T* state) {
-    bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + sizeof(T)));
-    SET_VARSIZE(out, VARHDRSZ + sizeof(T));
-    std::memcpy(VARDATA(out), state, sizeof(T));
-    return PointerGetDatum(out);
-}
+Size sizeof_state(const void*) { return sizeof(T); }
 
-template <typename T>
-T* deserialize_pod(const bytea* in) {
-    if (VARSIZE_ANY_EXHDR(in) != sizeof(T)) elog(ERROR, "pgcrm: malformed aggregate state");
-    T* s = static_cast<T*>(palloc(sizeof(T)));
-    std::memcpy(s, VARDATA_ANY(in), sizeof(T));
-    return s;
+const FixedKind ttest_kind = {StateKind::ttest, sizeof(TTestState), sizeof_state<TTestState>};
+const FixedKind prop_kind = {StateKind::prop_test, sizeof(PropState), sizeof_state<PropState>};
+
+// The first input of a combine function, or a copy of its second when the
+// group has no state yet.
+void* combine_into(FunctionCallInfo fcinfo, const FixedKind& kind) {
+    void* into = pgcrm::pg::own_fixed_state(fcinfo, 0, kind);
+    if (into || PG_ARGISNULL(1)) return into;
+    const auto* from = static_cast<const StateHeader*>(pgcrm::pg::read_fixed_state(fcinfo, 1, kind));
+    into = pgcrm::pg::new_fixed_state(fcinfo, kind, VARSIZE(from));
+    std::memcpy(into, from, VARSIZE(from));
+    return into;
 }
 
 bool intercept_arg(FunctionCallInfo fcinfo, int argno) {
@@ -169,58 +172,10 @@ double linear_predictor(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-extern "C" {
-PG_FUNCTION_INFO_V1(pgcrm_linreg_step);
-PG_FUNCTION_INFO_V1(pgcrm_linreg_combine);
-PG_FUNCTION_INFO_V1(pgcrm_linreg_serialize);
-PG_FUNCTION_INFO_V1(pgcrm_linreg_deserialize);
-PG_FUNCTION_INFO_V1(pgcrm_linreg_final);
-PG_FUNCTION_INFO_V1(pgcrm_linreg_predict);
-PG_FUNCTION_INFO_V1(pgcrm_logreg_step);
-PG_FUNCTION_INFO_V1(pgcrm_logreg_combine);
-PG_FUNCTION_INFO_V1(pgcrm_logreg_serialize);
-PG_FUNCTION_INFO_V1(pgcrm_logreg_deserialize);
-PG_FUNCTION_INFO_V1(pgcrm_logreg_final);
-PG_FUNCTION_INFO_V1(pgcrm_logreg_predict);
-PG_FUNCTION_INFO_V1(pgcrm_ttest_step);
-PG_FUNCTION_INFO_V1(pgcrm_ttest_combine);
-PG_FUNCTION_INFO_V1(pgcrm_ttest_serialize);
-PG_FUNCTION_INFO_V1(pgcrm_ttest_deserialize);
-PG_FUNCTION_INFO_V1(pgcrm_ttest_final);
-PG_FUNCTION_INFO_V1(pgcrm_prop_test_step);
-PG_FUNCTION_INFO_V1(pgcrm_prop_test_combine);
-PG_FUNCTION_INFO_V1(pgcrm_prop_test_serialize);
-PG_FUNCTION_INFO_V1(pgcrm_prop_test_deserialize);
-PG_FUNCTION_INFO_V1(pgcrm_prop_test_final);
-Datum pgcrm_linreg_step(PG_FUNCTION_ARGS);
-Datum pgcrm_linreg_combine(PG_FUNCTION_ARGS);
-Datum pgcrm_linreg_serialize(PG_FUNCTION_ARGS);
-Datum pgcrm_linreg_deserialize(PG_FUNCTION_ARGS);
-Datum pgcrm_linreg_final(PG_FUNCTION_ARGS);
-Datum pgcrm_linreg_predict(PG_FUNCTION_ARGS);
-Datum pgcrm_logreg_step(PG_FUNCTION_ARGS);
-Datum pgcrm_logreg_combine(PG_FUNCTION_ARGS);
-Datum pgcrm_logreg_serialize(PG_FUNCTION_ARGS);
-Datum pgcrm_logreg_deserialize(PG_FUNCTION_ARGS);
-Datum pgcrm_logreg_final(PG_FUNCTION_ARGS);
-Datum pgcrm_logreg_predict(PG_FUNCTION_ARGS);
-Datum pgcrm_ttest_step(PG_FUNCTION_ARGS);
-Datum pgcrm_ttest_combine(PG_FUNCTION_ARGS);
-Datum pgcrm_ttest_serialize(PG_FUNCTION_ARGS);
-Datum pgcrm_ttest_deserialize(PG_FUNCTION_ARGS);
-Datum pgcrm_ttest_final(PG_FUNCTION_ARGS);
-Datum pgcrm_prop_test_step(PG_FUNCTION_ARGS);
-Datum pgcrm_prop_test_combine(PG_FUNCTION_ARGS);
-Datum pgcrm_prop_test_serialize(PG_FUNCTION_ARGS);
-Datum pgcrm_prop_test_deserialize(PG_FUNCTION_ARGS);
-Datum pgcrm_prop_test_final(PG_FUNCTION_ARGS);
-}
-
 // linreg step (state, y, x [, intercept]): rows with a NULL y are skipped.
-Datum pgcrm_linreg_step(PG_FUNCTION_ARGS) {
-    const MemoryContext context = aggregate_context(fcinfo);
-    auto* s = state_arg<LinregState>(fcinfo, 0);
-    if (PG_ARGISNULL(1)) return state_result(fcinfo, s);
+PGCRM_FUNCTION(pgcrm_linreg_step) {
+    auto* s = static_cast<LinregState*>(pgcrm::pg::own_fixed_state(fcinfo, 0, linreg_kind));
+    if (PG_ARGISNULL(1)) return pgcrm::pg::fixed_state_datum(fcinfo, s);
     const long long row = 1 + (s ? static_cast<long long>(s->moments[0]) : 0);
     if (PG_ARGISNULL(2))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("x of row %lld is NULL", row)));
@@ -230,7 +185,9 @@ Datum pgcrm_linreg_step(PG_FUNCTION_ARGS) {
     const double* x = checked_x(PG_GETARG_DATUM(2), &p, row);
     const bool intercept = intercept_arg(fcinfo, 3);
     if (!s) {
-        s = new_linreg_state(context, p, intercept);
+        s = static_cast<LinregState*>(pgcrm::pg::new_fixed_state(fcinfo, linreg_kind, linreg_size(p)));
+        s->p = p;
+        s->intercept = intercept;
     } else if (s->p != p) {
         ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
                         errmsg("x of row %lld has %d values, earlier rows have %d", row, p, s->p)));
@@ -238,110 +195,78 @@ Datum pgcrm_linreg_step(PG_FUNCTION_ARGS) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("intercept differs between rows of one group")));
     }
     rg::add(moments_of(s), x, y);
-    return state_result(fcinfo, s);
+    return pgcrm::pg::fixed_state_datum(fcinfo, s);
 }
 
-Datum pgcrm_linreg_combine(PG_FUNCTION_ARGS) {
-    const MemoryContext context = aggregate_context(fcinfo);
-    auto* into = state_arg<LinregState>(fcinfo, 0);
-    auto* from = state_arg<LinregState>(fcinfo, 1);
-    if (!from) return state_result(fcinfo, into);
-    if (!into) {
-        into = new_linreg_state(context, from->p, from->intercept);
-        std::memcpy(into, from, linreg_state_size(from->p));
-        return state_result(fcinfo, into);
-    }
+PGCRM_FUNCTION(pgcrm_linreg_combine) {
+    const bool copied = PG_ARGISNULL(0);
+    auto* into = static_cast<LinregState*>(combine_into(fcinfo, linreg_kind));
+    if (copied || PG_ARGISNULL(1)) return pgcrm::pg::fixed_state_datum(fcinfo, into);
+    const auto* from = static_cast<const LinregState*>(pgcrm::pg::read_fixed_state(fcinfo, 1, linreg_kind));
     if (into->p != from->p)
         ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
                         errmsg("x arrays of %d and %d values in one group", into->p, from->p)));
     rg::merge(moments_of(into), moments_of(from));
-    return state_result(fcinfo, into);
+    return pgcrm::pg::fixed_state_datum(fcinfo, into);
 }
 
-Datum pgcrm_linreg_serialize(PG_FUNCTION_ARGS) {
-    const auto* s = reinterpret_cast<LinregState*>(PG_GETARG_POINTER(0));
-    const Size size = linreg_state_size(s->p);
-    bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + size));
-    SET_VARSIZE(out, VARHDRSZ + size);
-    std::memcpy(VARDATA(out), s, size);
-    PG_RETURN_BYTEA_P(out);
-}
-
-Datum pgcrm_linreg_deserialize(PG_FUNCTION_ARGS) {
-    const bytea* in = PG_GETARG_BYTEA_PP(0);
-    int32 p;
-    if (VARSIZE_ANY_EXHDR(in) < sizeof p) elog(ERROR, "pgcrm: malformed linreg state");
-    std::memcpy(&p, VARDATA_ANY(in), sizeof p);
-    if (p < 0 || VARSIZE_ANY_EXHDR(in) != linreg_state_size(p)) elog(ERROR, "pgcrm: malformed linreg state");
-    auto* s = static_cast<LinregState*>(palloc(linreg_state_size(p)));
-    std::memcpy(s, VARDATA_ANY(in), linreg_state_size(p));
-    return state_result(fcinfo, s);
-}
-
-Datum pgcrm_linreg_final(PG_FUNCTION_ARGS) {
-    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-    auto* s = reinterpret_cast<LinregState*>(PG_GETARG_POINTER(0));
-    ResultRow row;
+PGCRM_FUNCTION(pgcrm_linreg_final) {
+    const auto* s = static_cast<const LinregState*>(pgcrm::pg::read_fixed_state(fcinfo, 0, linreg_kind));
+    if (!s) PG_RETURN_NULL();
+    ResultRow row(fcinfo);
     guard([&] {
         const rg::Fit f = rg::linreg(moments_of(s), s->intercept);
         pgcrm::pg::pg_call([&] {
-            row.array(f.coefficients);
-            row.array(f.std_errors);
-            row.array(f.t_values);
-            row.array(f.p_values);
+            row.array("coefficients", f.coefficients);
+            row.array("std_errors", f.std_errors);
+            row.array("t_values", f.t_values);
+            row.array("p_values", f.p_values);
         });
-        for (double v : {f.r_squared, f.adj_r_squared, f.f_statistic, f.f_p_value, f.sigma}) row.number(v);
-        row.datum(Int64GetDatum(f.n));
-        row.datum(Int32GetDatum(f.rank));
-        row.datum(Int32GetDatum(f.df_residual));
+        row.number("r_squared", f.r_squared);
+        row.number("adj_r_squared", f.adj_r_squared);
+        row.number("f_statistic", f.f_statistic);
+        row.number("f_p_value", f.f_p_value);
+        row.number("sigma", f.sigma);
+        row.datum("n", Int64GetDatum(f.n));
+        row.datum("rank", Int32GetDatum(f.rank));
+        row.datum("df_residual", Int32GetDatum(f.df_residual));
     });
-    row.datum(BoolGetDatum(s->intercept));
-    PG_RETURN_DATUM(row.build(fcinfo));
+    row.datum("intercept", BoolGetDatum(s->intercept));
+    return row.build();
 }
 
-Datum pgcrm_linreg_predict(PG_FUNCTION_ARGS) { PG_RETURN_FLOAT8(linear_predictor(fcinfo)); }
+PGCRM_FUNCTION(pgcrm_linreg_predict) { PG_RETURN_FLOAT8(linear_predictor(fcinfo)); }
 
 // logreg step (state, y, x [, intercept])
-Datum pgcrm_logreg_step(PG_FUNCTION_ARGS) {
-    const MemoryContext context = aggregate_context(fcinfo);
-    auto* s = state_arg<LogregState>(fcinfo, 0);
-    if (PG_ARGISNULL(1)) return state_result(fcinfo, s);
-    const bool intercept = intercept_arg(fcinfo, 3);
+PGCRM_FUNCTION(pgcrm_logreg_step) {
+    RowsState* s = pgcrm::pg::own_rows_state(fcinfo, 0, logreg_kind);
+    if (PG_ARGISNULL(1)) return pgcrm::pg::rows_state_datum(fcinfo, s);
+    const LogregOptions options{intercept_arg(fcinfo, 3)};
     if (!s) {
-        s = new_logreg_state(context, intercept);
-    } else if (s->intercept != intercept) {
+        s = pgcrm::pg::new_rows_state(fcinfo, logreg_kind, &options, false);
+    } else if (logreg_intercept(s) != static_cast<bool>(options.intercept)) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("intercept differs between rows of one group")));
     }
-    pgcrm::pg::training_add(s->set, PG_GETARG_DATUM(2), PG_ARGISNULL(2), 1, PG_GETARG_BOOL(1) ? 1 : 0);
-    return state_result(fcinfo, s);
+    pgcrm::pg::training_add(s->rows, PG_GETARG_DATUM(2), PG_ARGISNULL(2), 1, PG_GETARG_BOOL(1) ? 1 : 0);
+    return pgcrm::pg::rows_state_datum(fcinfo, s);
 }
 
-Datum pgcrm_logreg_combine(PG_FUNCTION_ARGS) {
-    const MemoryContext context = aggregate_context(fcinfo);
-    auto* into = state_arg<LogregState>(fcinfo, 0);
-    auto* from = state_arg<LogregState>(fcinfo, 1);
-    if (!from) return state_result(fcinfo, into);
-    if (!into) into = new_logreg_state(context, from->intercept);
-    pgcrm::pg::training_append(into->set, from->set);
-    return state_result(fcinfo, into);
+PGCRM_FUNCTION(pgcrm_logreg_combine) {
+    RowsState* into = pgcrm::pg::own_rows_state(fcinfo, 0, logreg_kind);
+    const RowsState* from = pgcrm::pg::read_rows_state(fcinfo, 1, logreg_kind);
+    if (!from) return pgcrm::pg::rows_state_datum(fcinfo, into);
+    if (!into) into = pgcrm::pg::new_rows_state(fcinfo, logreg_kind, from->options, false);
+    pgcrm::pg::training_append(into->rows, from->rows);
+    return pgcrm::pg::rows_state_datum(fcinfo, into);
 }
 
-Datum pgcrm_logreg_serialize(PG_FUNCTION_ARGS) {
-    const auto* s = reinterpret_cast<LogregState*>(PG_GETARG_POINTER(0));
-    PG_RETURN_BYTEA_P(pgcrm::pg::training_serialize(s->set, &s->intercept, sizeof s->intercept));
-}
-
-Datum pgcrm_logreg_deserialize(PG_FUNCTION_ARGS) {
-    LogregState* s = new_logreg_state(CurrentMemoryContext, true);
-    pgcrm::pg::training_deserialize(s->set, PG_GETARG_BYTEA_PP(0), &s->intercept, sizeof s->intercept);
-    return state_result(fcinfo, s);
-}
-
-Datum pgcrm_logreg_final(PG_FUNCTION_ARGS) {
-    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-    auto* s = reinterpret_cast<LogregState*>(PG_GETARG_POINTER(0));
-    TrainingSet* set = s->set;
+PGCRM_FUNCTION(pgcrm_logreg_final) {
+    RowsState* s = pgcrm::pg::read_rows_state(fcinfo, 0, logreg_kind);
+    if (!s) PG_RETURN_NULL();
+    TrainingSet* set = s->rows;
+    const bool intercept = logreg_intercept(s);
     const int p = set->d - 1;
+    if (p < 1) ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION), errmsg("not a logreg state: no features")));
     // Split [x, y] rows into x (compacted in place) and y.
     bool* y = static_cast<bool*>(palloc(set->n ? set->n : 1));
     for (int64 i = 0; i < set->n; ++i) {
@@ -349,127 +274,119 @@ Datum pgcrm_logreg_final(PG_FUNCTION_ARGS) {
         std::memmove(set->x + i * p, set->x + i * set->d, sizeof(double) * p);
     }
     set->d = p;  // the state is consumed (FINALFUNC_MODIFY = READ_WRITE)
-    ResultRow row;
+    ResultRow row(fcinfo);
     guard([&] {
-        const rg::LogisticFit f = rg::logreg(set->x, y, set->n, p, s->intercept);
+        const rg::LogisticFit f = rg::logreg(set->x, y, set->n, p, intercept);
         pgcrm::pg::pg_call([&] {
-            row.array(f.coefficients);
-            row.array(f.std_errors);
-            row.array(f.z_values);
-            row.array(f.p_values);
+            row.array("coefficients", f.coefficients);
+            row.array("std_errors", f.std_errors);
+            row.array("z_values", f.z_values);
+            row.array("p_values", f.p_values);
         });
-        for (double v : {f.log_likelihood, f.aic, f.deviance, f.null_deviance}) row.number(v);
-        row.datum(Int64GetDatum(f.n));
-        row.datum(Int32GetDatum(f.rank));
-        row.datum(Int32GetDatum(f.iterations));
-        row.datum(BoolGetDatum(f.converged));
-        row.datum(BoolGetDatum(f.separation));
+        row.number("log_likelihood", f.log_likelihood);
+        row.number("aic", f.aic);
+        row.number("deviance", f.deviance);
+        row.number("null_deviance", f.null_deviance);
+        row.datum("n", Int64GetDatum(f.n));
+        row.datum("rank", Int32GetDatum(f.rank));
+        row.datum("iterations", Int32GetDatum(f.iterations));
+        row.datum("converged", BoolGetDatum(f.converged));
+        row.datum("separation", BoolGetDatum(f.separation));
     });
-    row.datum(BoolGetDatum(s->intercept));
-    PG_RETURN_DATUM(row.build(fcinfo));
+    row.datum("intercept", BoolGetDatum(intercept));
+    return row.build();
 }
 
-Datum pgcrm_logreg_predict(PG_FUNCTION_ARGS) {
+PGCRM_FUNCTION(pgcrm_logreg_predict) {
     const double eta = linear_predictor(fcinfo);
     PG_RETURN_FLOAT8(1 / (1 + std::exp(-eta)));
 }
 
 // ttest step (state, value, treatment [, equal_var]): NULL value or group skipped.
-Datum pgcrm_ttest_step(PG_FUNCTION_ARGS) {
-    const MemoryContext context = aggregate_context(fcinfo);
-    auto* s = state_arg<TTestState>(fcinfo, 0);
+PGCRM_FUNCTION(pgcrm_ttest_step) {
+    auto* s = static_cast<TTestState*>(pgcrm::pg::own_fixed_state(fcinfo, 0, ttest_kind));
     const bool equal_var = PG_NARGS() > 3 && !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
     if (!s) {
-        s = static_cast<TTestState*>(MemoryContextAllocZero(context, sizeof(TTestState)));
+        s = static_cast<TTestState*>(pgcrm::pg::new_fixed_state(fcinfo, ttest_kind, sizeof(TTestState)));
         s->equal_var = equal_var;
-    } else if (s->equal_var != equal_var) {
+    } else if (static_cast<bool>(s->equal_var) != equal_var) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("equal_var differs between rows of one group")));
     }
-    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) return state_result(fcinfo, s);
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) return pgcrm::pg::fixed_state_datum(fcinfo, s);
     const double v = PG_GETARG_FLOAT8(1);
     require_finite(v, "the value", static_cast<long long>(s->treatment.n + s->control.n + 1));
     (PG_GETARG_BOOL(2) ? s->treatment : s->control).add(v);
-    return state_result(fcinfo, s);
+    return pgcrm::pg::fixed_state_datum(fcinfo, s);
 }
 
-Datum pgcrm_ttest_combine(PG_FUNCTION_ARGS) {
-    const MemoryContext context = aggregate_context(fcinfo);
-    auto* into = state_arg<TTestState>(fcinfo, 0);
-    auto* from = state_arg<TTestState>(fcinfo, 1);
-    if (!from) return state_result(fcinfo, into);
-    if (!into) {
-        into = static_cast<TTestState*>(MemoryContextAlloc(context, sizeof(TTestState)));
-        *into = *from;
-        return state_result(fcinfo, into);
-    }
+PGCRM_FUNCTION(pgcrm_ttest_combine) {
+    const bool copied = PG_ARGISNULL(0);
+    auto* into = static_cast<TTestState*>(combine_into(fcinfo, ttest_kind));
+    if (copied || PG_ARGISNULL(1)) return pgcrm::pg::fixed_state_datum(fcinfo, into);
+    const auto* from = static_cast<const TTestState*>(pgcrm::pg::read_fixed_state(fcinfo, 1, ttest_kind));
     into->treatment.merge(from->treatment);
     into->control.merge(from->control);
-    return state_result(fcinfo, into);
+    return pgcrm::pg::fixed_state_datum(fcinfo, into);
 }
 
-Datum pgcrm_ttest_serialize(PG_FUNCTION_ARGS) {
-    PG_RETURN_DATUM(serialize_pod(reinterpret_cast<TTestState*>(PG_GETARG_POINTER(0))));
-}
-
-Datum pgcrm_ttest_deserialize(PG_FUNCTION_ARGS) {
-    PG_RETURN_POINTER(deserialize_pod<TTestState>(PG_GETARG_BYTEA_PP(0)));
-}
-
-Datum pgcrm_ttest_final(PG_FUNCTION_ARGS) {
-    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-    const auto* s = reinterpret_cast<TTestState*>(PG_GETARG_POINTER(0));
+PGCRM_FUNCTION(pgcrm_ttest_final) {
+    const auto* s = static_cast<const TTestState*>(pgcrm::pg::read_fixed_state(fcinfo, 0, ttest_kind));
+    if (!s) PG_RETURN_NULL();
+    ResultRow row(fcinfo);
     const rg::TTest t = guard([&] { return rg::ttest(s->treatment, s->control, s->equal_var); });
-    ResultRow row;
-    for (double v : {t.t, t.df, t.p_value, t.mean_treatment, t.mean_control, t.difference, t.ci_low, t.ci_high})
-        row.number(v);
-    row.datum(Int64GetDatum(static_cast<int64>(s->treatment.n)));
-    row.datum(Int64GetDatum(static_cast<int64>(s->control.n)));
-    PG_RETURN_DATUM(row.build(fcinfo));
+    row.number("t", t.t);
+    row.number("df", t.df);
+    row.number("p_value", t.p_value);
+    row.number("mean_treatment", t.mean_treatment);
+    row.number("mean_control", t.mean_control);
+    row.number("difference", t.difference);
+    row.number("ci_low", t.ci_low);
+    row.number("ci_high", t.ci_high);
+    row.datum("n_treatment", Int64GetDatum(static_cast<int64>(s->treatment.n)));
+    row.datum("n_control", Int64GetDatum(static_cast<int64>(s->control.n)));
+    return row.build();
 }
 
 // prop_test step (state, converted, treatment): NULLs skipped.
-Datum pgcrm_prop_test_step(PG_FUNCTION_ARGS) {
-    const MemoryContext context = aggregate_context(fcinfo);
-    auto* s = state_arg<PropState>(fcinfo, 0);
-    if (!s) s = static_cast<PropState*>(MemoryContextAllocZero(context, sizeof(PropState)));
-    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) return state_result(fcinfo, s);
+PGCRM_FUNCTION(pgcrm_prop_test_step) {
+    auto* s = static_cast<PropState*>(pgcrm::pg::own_fixed_state(fcinfo, 0, prop_kind));
+    if (!s) s = static_cast<PropState*>(pgcrm::pg::new_fixed_state(fcinfo, prop_kind, sizeof(PropState)));
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) return pgcrm::pg::fixed_state_datum(fcinfo, s);
     const int group = PG_GETARG_BOOL(2) ? 1 : 0;
     s->total[group] += 1;
     s->converted[group] += PG_GETARG_BOOL(1) ? 1 : 0;
-    return state_result(fcinfo, s);
+    return pgcrm::pg::fixed_state_datum(fcinfo, s);
 }
 
-Datum pgcrm_prop_test_combine(PG_FUNCTION_ARGS) {
-    const MemoryContext context = aggregate_context(fcinfo);
-    auto* into = state_arg<PropState>(fcinfo, 0);
-    auto* from = state_arg<PropState>(fcinfo, 1);
-    if (!from) return state_result(fcinfo, into);
-    if (!into) into = static_cast<PropState*>(MemoryContextAllocZero(context, sizeof(PropState)));
+PGCRM_FUNCTION(pgcrm_prop_test_combine) {
+    const bool copied = PG_ARGISNULL(0);
+    auto* into = static_cast<PropState*>(combine_into(fcinfo, prop_kind));
+    if (copied || PG_ARGISNULL(1)) return pgcrm::pg::fixed_state_datum(fcinfo, into);
+    const auto* from = static_cast<const PropState*>(pgcrm::pg::read_fixed_state(fcinfo, 1, prop_kind));
     for (int g = 0; g < 2; ++g) {
         into->total[g] += from->total[g];
         into->converted[g] += from->converted[g];
     }
-    return state_result(fcinfo, into);
+    return pgcrm::pg::fixed_state_datum(fcinfo, into);
 }
 
-Datum pgcrm_prop_test_serialize(PG_FUNCTION_ARGS) {
-    PG_RETURN_DATUM(serialize_pod(reinterpret_cast<PropState*>(PG_GETARG_POINTER(0))));
-}
-
-Datum pgcrm_prop_test_deserialize(PG_FUNCTION_ARGS) {
-    PG_RETURN_POINTER(deserialize_pod<PropState>(PG_GETARG_BYTEA_PP(0)));
-}
-
-Datum pgcrm_prop_test_final(PG_FUNCTION_ARGS) {
-    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-    const auto* s = reinterpret_cast<PropState*>(PG_GETARG_POINTER(0));
+PGCRM_FUNCTION(pgcrm_prop_test_final) {
+    const auto* s = static_cast<const PropState*>(pgcrm::pg::read_fixed_state(fcinfo, 0, prop_kind));
+    if (!s) PG_RETURN_NULL();
+    ResultRow row(fcinfo);
     const rg::PropTest r =
         guard([&] { return rg::prop_test(s->converted[1], s->total[1], s->converted[0], s->total[0]); });
-    ResultRow row;
-    for (double v : {r.p_treatment, r.p_control, r.difference, r.ci_low, r.ci_high, r.z, r.p_value, r.lift,
-                     r.lift_ci_low, r.lift_ci_high})
-        row.number(v);
-    row.datum(Int64GetDatum(s->total[1]));
-    row.datum(Int64GetDatum(s->total[0]));
-    PG_RETURN_DATUM(row.build(fcinfo));
+    row.number("p_treatment", r.p_treatment);
+    row.number("p_control", r.p_control);
+    row.number("difference", r.difference);
+    row.number("ci_low", r.ci_low);
+    row.number("ci_high", r.ci_high);
+    row.number("z", r.z);
+    row.number("p_value", r.p_value);
+    row.number("lift", r.lift);
+    row.number("lift_ci_low", r.lift_ci_low);
+    row.number("lift_ci_high", r.lift_ci_high);
+    row.datum("n_treatment", Int64GetDatum(s->total[1]));
+    row.datum("n_control", Int64GetDatum(s->total[0]));
+    return row.build();
 }

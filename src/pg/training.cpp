@@ -181,6 +181,13 @@ void training_add(TrainingSet* set, Datum features, bool isnull, double weight, 
     ++set->n;
 }
 
+void training_push(TrainingSet* set, int d, const double* row) {
+    if (set->d == 0) set->d = d;
+    reserve_rows(set, set->d, set->n + 1);
+    std::memcpy(set->x + set->n * set->d, row, sizeof(double) * set->d);
+    ++set->n;
+}
+
 void training_append(TrainingSet* set, const TrainingSet* from) {
     if (from->n == 0) return;
     if (set->d == 0) set->d = from->d;
@@ -191,42 +198,6 @@ void training_append(TrainingSet* set, const TrainingSet* from) {
     std::memcpy(set->x + set->n * set->d, from->x, sizeof(double) * from->n * set->d);
     if (set->weighted) std::memcpy(set->w + set->n, from->w, sizeof(double) * from->n);
     set->n += from->n;
-}
-
-bytea* training_serialize(const TrainingSet* set, const void* header, Size header_size) {
-    const Size data = sizeof(double) * set->n * set->d;
-    const Size total = header_size + sizeof(int32) + sizeof(int64) + data;
-    if (total > MaxAllocSize - VARHDRSZ)
-        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                        errmsg("a partial aggregate state of %lld rows is too large to pass between parallel workers",
-                               static_cast<long long>(set->n)),
-                        errhint("SET max_parallel_workers_per_gather = 0 for this query.")));
-    bytea* out = static_cast<bytea*>(palloc(VARHDRSZ + total));
-    SET_VARSIZE(out, VARHDRSZ + total);
-    char* p = VARDATA(out);
-    const int32 d = set->d;
-    const int64 n = set->n;
-    std::memcpy(p, header, header_size);
-    std::memcpy(p + header_size, &d, sizeof d);
-    std::memcpy(p + header_size + sizeof d, &n, sizeof n);
-    if (data) std::memcpy(p + header_size + sizeof d + sizeof n, set->x, data);
-    return out;
-}
-
-void training_deserialize(TrainingSet* set, const bytea* in, void* header, Size header_size) {
-    const Size fixed = header_size + sizeof(int32) + sizeof(int64);
-    if (VARSIZE_ANY_EXHDR(in) < fixed) elog(ERROR, "pgcrm: truncated aggregate state");
-    const char* p = VARDATA_ANY(in);
-    TrainingSet rows;
-    std::memset(&rows, 0, sizeof rows);
-    std::memcpy(header, p, header_size);
-    std::memcpy(&rows.d, p + header_size, sizeof(int32));
-    std::memcpy(&rows.n, p + header_size + sizeof(int32), sizeof(int64));
-    if (rows.d < 0 || rows.n < 0 || VARSIZE_ANY_EXHDR(in) != fixed + sizeof(double) * rows.n * rows.d)
-        elog(ERROR, "pgcrm: malformed aggregate state");
-    rows.capacity = rows.n;
-    rows.x = reinterpret_cast<double*>(const_cast<char*>(p + fixed));  // read with memcpy only
-    training_append(set, &rows);
 }
 
 void training_read_query(TrainingSet* set, const char* query, const char* weight_column) {

@@ -33,16 +33,11 @@ TrainingSet* training_create(MemoryContext context, bool weighted, int64 extra_b
 // set has targets. `features` may be toasted.
 void training_add(TrainingSet* set, Datum features, bool isnull, double weight, double target = 0);
 
+// Appends one row of d raw 8-byte values (d fixed by the first row).
+void training_push(TrainingSet* set, int d, const double* row);
+
 // Appends every row of `from` (combining partial aggregate states).
 void training_append(TrainingSet* set, const TrainingSet* from);
-
-// A partial aggregate state for parallel query: the caller's header of
-// header_size bytes, then the rows. Fails with 54000 past 1 GB.
-bytea* training_serialize(const TrainingSet* set, const void* header, Size header_size);
-
-// Copies the header of a training_serialize'd value into `header` and appends
-// its rows to `set`.
-void training_deserialize(TrainingSet* set, const bytea* in, void* header, Size header_size);
 
 // Runs `query` with the caller's privileges and adds every row: the features
 // are its last column (float8[]); the weight, if weight_column is not NULL,

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/workflow.hpp"
+#include "core/error.hpp"
 #include "guard.hpp"
 #include "workflow.hpp"
 
@@ -28,8 +29,6 @@ extern "C" {
 namespace wf = pgcrm::workflow;
 using pgcrm::pg::guard;
 
-#define ERRCODE_PGCRM_INVALID_TRANSITION MAKE_SQLSTATE('P', 'C', '0', '0', '1')
-#define ERRCODE_PGCRM_UNKNOWN_STATUS MAKE_SQLSTATE('P', 'C', '0', '0', '2')
 
 namespace {
 
@@ -275,26 +274,26 @@ char* cstring(std::string_view s) { return pnstrdup(s.data(), s.size()); }
     const wf::Workflow& w = *info->workflow;
     switch (verdict) {
         case wf::Verdict::unknown_state:
-            ereport(ERROR, (errcode(ERRCODE_PGCRM_UNKNOWN_STATUS),
+            ereport(ERROR, (errcode(PGCRM_ERRCODE(pgcrm::sqlstate::unknown_status)),
                             errmsg("unknown status \"%s\" for %s", cstring(to), row),
                             errdetail("Workflow \"%s\" has no such state.", info->workflow_code),
                             from.empty() ? errhint("Initial states: %s.", w.initial_states_text().c_str())
                                          : errhint("Allowed next states from \"%s\": %s.", cstring(from),
                                                    w.next_states_text(from).c_str())));
         case wf::Verdict::not_initial:
-            ereport(ERROR, (errcode(ERRCODE_PGCRM_INVALID_TRANSITION),
+            ereport(ERROR, (errcode(PGCRM_ERRCODE(pgcrm::sqlstate::invalid_status_transition)),
                             errmsg("invalid status transition for %s: (new row) -> \"%s\"", row, cstring(to)),
                             errdetail("Workflow \"%s\": a new row must start in an initial state.",
                                       info->workflow_code),
                             errhint("Initial states: %s.", w.initial_states_text().c_str())));
         case wf::Verdict::leaves_final:
-            ereport(ERROR, (errcode(ERRCODE_PGCRM_INVALID_TRANSITION),
+            ereport(ERROR, (errcode(PGCRM_ERRCODE(pgcrm::sqlstate::invalid_status_transition)),
                             errmsg("invalid status transition for %s: \"%s\" -> \"%s\"", row, cstring(from), cstring(to)),
                             errdetail("Workflow \"%s\": \"%s\" is a final state.", info->workflow_code,
                                       cstring(from)),
                             errhint("A final state cannot be left.")));
         default:
-            ereport(ERROR, (errcode(ERRCODE_PGCRM_INVALID_TRANSITION),
+            ereport(ERROR, (errcode(PGCRM_ERRCODE(pgcrm::sqlstate::invalid_status_transition)),
                             errmsg("invalid status transition for %s: \"%s\" -> \"%s\"", row, cstring(from), cstring(to)),
                             errdetail("Workflow \"%s\" has no such transition.", info->workflow_code),
                             errhint("Allowed next states from \"%s\": %s.", cstring(from),
@@ -393,14 +392,7 @@ namespace pgcrm::pg {
 void register_workflow_cache() { CacheRegisterRelcacheCallback(rules_invalidated, 0); }
 }  // namespace pgcrm::pg
 
-extern "C" {
-PG_FUNCTION_INFO_V1(pgcrm_workflow_trigger);
-PG_FUNCTION_INFO_V1(pgcrm_workflow_rules_changed);
-Datum pgcrm_workflow_trigger(PG_FUNCTION_ARGS);
-Datum pgcrm_workflow_rules_changed(PG_FUNCTION_ARGS);
-}
-
-Datum pgcrm_workflow_trigger(PG_FUNCTION_ARGS) {
+PGCRM_FUNCTION(pgcrm_workflow_trigger) {
     Firing firing;
     TriggerData* td = trigger_data(fcinfo, &firing);
     const TriggerInfo* info = trigger_info(fcinfo, td);
@@ -419,7 +411,7 @@ Datum pgcrm_workflow_trigger(PG_FUNCTION_ARGS) {
     return PointerGetDatum(nullptr);
 }
 
-Datum pgcrm_workflow_rules_changed(PG_FUNCTION_ARGS) {
+PGCRM_FUNCTION(pgcrm_workflow_rules_changed) {
     if (!CALLED_AS_TRIGGER(fcinfo))
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
                         errmsg("crm.workflow_rules_changed() must be called as a trigger")));

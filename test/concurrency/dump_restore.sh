@@ -5,7 +5,7 @@
 # again. The derived warehouse tables are not dumped: the first refresh after
 # the restore rebuilds them, equal row for row.
 set -euo pipefail
-psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 src=pgcrm_dump_src dst=pgcrm_dump_dst
 dump=$(mktemp)
 trap 'rm -f "$dump"; dropdb --if-exists "$src" 2>/dev/null; dropdb --if-exists "$dst" 2>/dev/null' EXIT
@@ -55,8 +55,6 @@ fingerprint() {
 }
 a=$(fingerprint "$src")
 b=$(fingerprint "$dst")
-pass=0 fail=0
-check() { if [ "$2" = true ] || [ "$2" = t ]; then echo "ok - $1"; pass=$((pass + 1)); else echo "not ok - $1"; fail=$((fail + 1)); fi; }
 check "every table and sequence has identical contents after restore ($(wc -l <<<"$a") objects)" "$([ "$a" = "$b" ] && echo true)"
 [ "$a" = "$b" ] || diff <(echo "$a") <(echo "$b") | head -20
 rows=$(psql -d "$dst" -tA -c "SELECT count(*) FROM crm.order_line")
@@ -68,5 +66,4 @@ check "new orders continue the restored numbering" "$(psql -d "$dst" -tA -c "
                   WHERE number LIKE 'ORD-' || extract(year FROM current_date) || '-%'),
        added AS (INSERT INTO crm.sales_order (account_id) SELECT min(id) FROM crm.account RETURNING number)
   SELECT added.number > before.last FROM added, before")"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

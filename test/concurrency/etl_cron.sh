@@ -5,9 +5,7 @@
 # crm.unschedule_jobs removes exactly pgcrm's jobs. pg_cron 1.4 schedules by
 # the minute (seconds arrived in 1.5), so this waits for the next minute.
 set -euo pipefail
-psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-pass=0 fail=0
-check() { if [ "$2" = t ]; then echo "ok - $1"; pass=$((pass + 1)); else echo "not ok - $1 ($2)"; fail=$((fail + 1)); fi; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 q() { psql -tA -c "$1"; }
 
 # pg_cron lives in cron.database_name, the sandbox's database.
@@ -53,5 +51,4 @@ check "unschedule_jobs removes pgcrm's six scheduled jobs" "$(q "SELECT count(*)
 check "... and no other job" \
   "$(q "SELECT array_agg(jobname::text) = ARRAY['not-pgcrm'] FROM cron.job")"
 q "SELECT cron.unschedule('not-pgcrm')" >/dev/null
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -4,14 +4,12 @@
 # and with writers fail nothing, and afterwards the incremental warehouse
 # equals a full rebuild row for row.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 export PGDATABASE=pgcrm_etl_overlap
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"; dropdb --if-exists "$PGDATABASE"' EXIT
 dropdb --if-exists "$PGDATABASE" 2>/dev/null
 createdb "$PGDATABASE"
-psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
-pass=0 fail=0
-check() { if [ "$2" = t ]; then echo "ok - $1"; pass=$((pass + 1)); else echo "not ok - $1 ($2)"; fail=$((fail + 1)); fi; }
 
 psql -o /dev/null <<'SQL'
 CREATE EXTENSION pgcrm;
@@ -75,5 +73,4 @@ SELECT NOT EXISTS (SELECT * FROM race.incremental EXCEPT ALL SELECT * FROM pg_te
 SQL
 )
 check "after the race the incremental warehouse equals a full rebuild" "$same"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

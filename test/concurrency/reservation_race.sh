@@ -4,6 +4,7 @@
 # while a checker samples the counters. Afterwards: the invariants hold, active
 # holds never exceeded stock, and every request key produced one reservation.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")"
 # Its own database: the append-only ledger keeps every trace of a run.
 export PGDATABASE=pgcrm_reservation_race
@@ -11,7 +12,6 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"; dropdb --if-exists "$PGDATABASE"' EXIT
 dropdb --if-exists "$PGDATABASE"
 createdb "$PGDATABASE"
-psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 psql -o /dev/null <<'SQL'
 CREATE EXTENSION pgcrm;
@@ -80,22 +80,17 @@ grep -E "^number of (transactions actually processed|failed)" "$dir/pgbench.out"
 echo "# ran in $((SECONDS - start)) s"
 failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$dir/pgbench.out")
 
-pass=0 fail=0
-check() {
-  if [ "$(psql -tA -c "$2")" = t ]; then echo "ok - $1"; pass=$((pass + 1)); else echo "not ok - $1"; fail=$((fail + 1)); fi
-}
-check "no transaction failed (no deadlock, no unexpected error)" "SELECT '${failed:-missing}' = '0'"
-check "the race really ran short of stock (some reservations refused)" "SELECT count(*) FILTER (WHERE sqlstate = 'PC010') > 0 FROM rr.refused"
-check "keys were really retried" "SELECT count(*) > count(DISTINCT request_key) FROM rr.keyed"
-check "multi-line orders were reserved while others raced (and none deadlocked)" \
+check_sql "no transaction failed (no deadlock, no unexpected error)" "SELECT '${failed:-missing}' = '0'"
+check_sql "the race really ran short of stock (some reservations refused)" "SELECT count(*) FILTER (WHERE sqlstate = 'PC010') > 0 FROM rr.refused"
+check_sql "keys were really retried" "SELECT count(*) > count(DISTINCT request_key) FROM rr.keyed"
+check_sql "multi-line orders were reserved while others raced (and none deadlocked)" \
   "SELECT count(DISTINCT l.order_id) > 10 FROM crm.reservation r JOIN crm.order_line l ON l.id = r.order_line_id"
-check "crm.stock_invariant_violations() returns nothing" "SELECT NOT EXISTS (SELECT FROM crm.stock_invariant_violations())"
-check "active holds never exceeded stock while the race ran" "SELECT NOT EXISTS (SELECT FROM rr.overdrawn)"
-check "every request key produced exactly one reservation" \
+check_sql "crm.stock_invariant_violations() returns nothing" "SELECT NOT EXISTS (SELECT FROM crm.stock_invariant_violations())"
+check_sql "active holds never exceeded stock while the race ran" "SELECT NOT EXISTS (SELECT FROM rr.overdrawn)"
+check_sql "every request key produced exactly one reservation" \
   "SELECT NOT EXISTS (SELECT FROM rr.keyed GROUP BY request_key HAVING count(DISTINCT reservation_id) <> 1)
      AND NOT EXISTS (SELECT FROM rr.keyed k WHERE (SELECT count(*) FROM crm.reservation r WHERE r.request_key = k.request_key) <> 1)"
-check "every reservation has its ledger row" \
+check_sql "every reservation has its ledger row" \
   "SELECT NOT EXISTS (SELECT FROM crm.reservation r WHERE r.product_id BETWEEN 920001 AND 920003
      AND NOT EXISTS (SELECT FROM crm.stock_movement m WHERE m.reservation_id = r.id AND m.kind = 'reservation'))"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -3,8 +3,8 @@
 # workflow without locking first. Afterwards every row's history must be one
 # unbroken chain of defined transitions ending in the row's current state.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")"
-psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 psql -o /dev/null <<'SQL'
 SET client_min_messages = warning;
@@ -36,27 +36,22 @@ trap 'rm -f "$script"' EXIT
 printf '\\set id random(1, 100)\nSELECT race.step(:id);\n' >"$script"
 command pgbench -n -c 16 -j 2 -t 150 -f "$script" 2>&1 | grep -E 'number of (transactions actually processed|failed)'
 
-pass=0 fail=0
-check() {  # check "description" "SQL returning true when it holds"
-  if [ "$(psql -tA -c "$2")" = t ]; then echo "ok - $1"; pass=$((pass + 1)); else echo "not ok - $1"; fail=$((fail + 1)); fi
-}
-check "some sessions lost a race and were refused (the test really raced)" \
+check_sql "some sessions lost a race and were refused (the test really raced)" \
   "SELECT count(*) > 0 FROM race.lost"
-check "every recorded move is a defined transition (or the insert)" \
+check_sql "every recorded move is a defined transition (or the insert)" \
   "SELECT NOT EXISTS (SELECT FROM crm.status_history h WHERE h.table_name = 'race.po' AND h.from_state IS NOT NULL
      AND NOT EXISTS (SELECT FROM crm.workflow_transition t WHERE t.workflow = 'production_order'
                      AND t.from_state = h.from_state AND t.to_state = h.to_state))"
-check "each row's history is one unbroken chain" \
+check_sql "each row's history is one unbroken chain" \
   "SELECT NOT EXISTS (SELECT FROM (SELECT from_state, lag(to_state) OVER (PARTITION BY row_key ORDER BY id) AS prev
                                    FROM crm.status_history WHERE table_name = 'race.po') c
                       WHERE c.from_state IS DISTINCT FROM c.prev)"
-check "each chain ends in the row's current state" \
+check_sql "each chain ends in the row's current state" \
   "SELECT NOT EXISTS (SELECT FROM race.po p WHERE p.status IS DISTINCT FROM
      (SELECT to_state FROM crm.status_history h WHERE h.table_name = 'race.po' AND h.row_key = p.id::text
       ORDER BY id DESC LIMIT 1))"
-check "no row left a final state" \
+check_sql "no row left a final state" \
   "SELECT NOT EXISTS (SELECT FROM crm.status_history h JOIN crm.workflow_state s
      ON s.workflow = 'production_order' AND s.code = h.from_state WHERE h.table_name = 'race.po' AND s.is_final)"
 psql -c "DROP SCHEMA race CASCADE" 2>/dev/null
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -9,8 +9,9 @@
 # commit, so whatever succeeded is checked too. A statement timeout bounds
 # calls that would legitimately run long (and proves they can be cancelled).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")"
-psql() { command psql -X -q "$@"; }
+psql() { command psql -X -q "$@"; }  # the campaign's calls fail on purpose: no ON_ERROR_STOP
 db=pgcrm_bad_input
 calls=$(mktemp) out=$(mktemp)
 trap 'rm -f "$calls" "$out"; dropdb --if-exists "$db" 2>/dev/null' EXIT
@@ -26,8 +27,6 @@ status=0
 psql -d "$db" -v VERBOSITY=verbose -f "$calls" >"$out" 2>&1 || status=$?
 elapsed=$((SECONDS - started))
 
-pass=0 fail=0
-check() { if [ "$2" = true ] || [ "$2" = t ]; then echo "ok - $1"; pass=$((pass + 1)); else echo "not ok - $1"; fail=$((fail + 1)); fi; }
 total=$(grep -cE '^(SELECT|CALL) ' "$calls")
 errors=$(grep -c 'ERROR:' "$out" || true)
 # The routine each call is of: the first name after CALL or the outer SELECT.
@@ -49,6 +48,5 @@ check "the JIT compiled and inlined the forced-JIT round's queries" \
 check "the stock invariants still hold" "$(psql -d "$db" -At -c 'SELECT NOT EXISTS (SELECT FROM crm.stock_invariant_violations())')"
 check "the audit log is still append-only" \
   "$(psql -d "$db" -At -c "DO \$\$ BEGIN DELETE FROM crm.audit_log; RAISE EXCEPTION 'deleted'; EXCEPTION WHEN SQLSTATE 'PC014' THEN NULL; END \$\$" >/dev/null 2>&1 && echo true)"
-echo "$pass passed, $fail failed"
 if [ "$fail" -gt 0 ]; then grep -B1 -A3 'lost\|closed the connection' "$out" | head -20; fi
-[ "$fail" -eq 0 ]
+finish

@@ -7,8 +7,8 @@
 # its last acknowledged one (or the one whose commit was in flight), and the
 # stock invariants hold.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")"
-psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 as_owner() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 pg_ctl=$("${PG_CONFIG:-$(command -v /usr/lib/postgresql/15/bin/pg_config || command -v pg_config)}" --bindir)/pg_ctl
 db=pgcrm_crash
@@ -47,8 +47,6 @@ CREATE TABLE tried_move (order_id bigint, status text, seq serial);
 \copy tried_move (order_id, status) FROM '$out/tried' WITH (DELIMITER ' ')
 SQL
 q() { psql -d "$db" -tA -c "$1"; }
-pass=0 fail=0
-check() { if [ "$2" = true ] || [ "$2" = t ]; then echo "ok - $1"; pass=$((pass + 1)); else echo "not ok - $1"; fail=$((fail + 1)); fi; }
 reserved=$(q "SELECT count(*) FROM acked_reservation")
 moved=$(q "SELECT count(*) FROM acked_move")
 check "the workers committed before the kill ($reserved reservations, $moved transitions acknowledged)" \
@@ -73,5 +71,4 @@ check "each order is in its last acknowledged state, or the one whose commit was
 check "the stock invariants hold after recovery" "$(q "SELECT NOT EXISTS (SELECT FROM crm.stock_invariant_violations())")"
 check "the audit log has an entry for every surviving reservation" \
   "$(q "SELECT (SELECT count(*) FROM crm.reservation) = (SELECT count(*) FROM crm.audit_log WHERE table_name = 'crm.reservation' AND operation = 'INSERT')")"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] || { tail -5 "$out/workers.log"; exit 1; }
+finish || { tail -5 "$out/workers.log"; exit 1; }

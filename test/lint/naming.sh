@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 # Files named for what they are, not capabilities.
-glue_infrastructure=" datum guard module training state "
+glue_infrastructure=" datum guard module training state removed "
 core_infrastructure=" error eigen interrupt "
 sql_infrastructure=" common versions "
 missing=()

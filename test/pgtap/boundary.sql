@@ -2,6 +2,7 @@
 -- with its SQLSTATE, the C++ stack is unwound, and the session goes on.
 BEGIN;
 SELECT plan(10);
+\ir ../lib/pgtap.sql
 
 SELECT throws_ok($$SELECT crm.selftest_boundary('cpp_exception')$$, 'XX000', 'selftest: a C++ exception', 'std::exception -> XX000');
 SELECT throws_ok($$SELECT crm.selftest_boundary('core_error')$$, '22023', 'selftest: a core error', 'core error keeps its SQLSTATE');
@@ -9,16 +10,8 @@ SELECT throws_ok($$SELECT crm.selftest_boundary('bad_alloc')$$, '53200', 'out of
 SELECT throws_like($$SELECT crm.selftest_boundary('eigen_assert')$$, 'Eigen assertion failed: %', 'an Eigen assertion is an error, not an abort');
 SELECT throws_ok($$SELECT crm.selftest_boundary('pg_error')$$, '22012', 'division by zero',
     'a PostgreSQL error under live C++ objects is re-thrown unchanged');
--- PL/pgSQL's WHEN OTHERS (and so throws_ok) never catches a cancel: name it.
-CREATE FUNCTION pg_temp.cancel_state(query text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE query;
-    RETURN 'not cancelled';
-EXCEPTION WHEN query_canceled THEN
-    RETURN SQLSTATE;
-END $$;
 SET LOCAL statement_timeout = '300ms';
-SELECT is(pg_temp.cancel_state($$SELECT crm.selftest_boundary('interrupt')$$), '57014',
+SELECT is(pg_temp.sqlstate_of($$SELECT crm.selftest_boundary('interrupt')$$), '57014',
     'statement_timeout stops a long C++ loop');
 RESET statement_timeout;
 SELECT is(crm.selftest_boundary('live_probes'), 0, 'every fault unwound its C++ objects');

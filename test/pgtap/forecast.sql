@@ -4,7 +4,7 @@
 -- predict(interval = "prediction"), decompose() and accuracy(), printed with
 -- 17 significant digits.
 BEGIN;
-SELECT plan(47);
+SELECT plan(49);
 SET LOCAL TimeZone = 'UTC';
 
 -- A plain table: parallel workers cannot read temporary ones.
@@ -53,6 +53,14 @@ SELECT ok((SELECT crm.forecast(t, NULL::float8, 8) IS NULL AND crm.forecast(t, v
     'parallel workers with no rows, or only NULL values, give no forecast (NULL)');
 RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather; RESET parallel_leader_participation;
+
+-- A state passed as text (as Citus ships it) and merged gives the same forecast.
+CREATE AGGREGATE pg_temp.forecast_partial(timestamptz, float8, int) (SFUNC = crm.forecast_step, STYPE = bytea);
+CREATE AGGREGATE pg_temp.forecast_merge(bytea) (SFUNC = crm.forecast_combine, STYPE = bytea, FINALFUNC = crm.forecast_final);
+SELECT is((SELECT (pg_temp.forecast_merge(s::text::bytea)).point
+           FROM (SELECT pg_temp.forecast_partial(t, v, 8) s FROM series WHERE name = 'air' GROUP BY extract(year FROM t)) h),
+          (SELECT (f).point FROM auto WHERE name = 'air'), 'a forecast state through its text form, merged by year, gives the same forecast');
+SELECT throws_ok($$SELECT crm.forecast_final('\x00'::bytea)$$, '22P03', NULL, 'a final function refuses a value no aggregate made');
 
 -- Groups without values, and a window frame.
 SELECT ok((SELECT crm.forecast(t, v, 3) IS NULL FROM series WHERE false), 'an empty group gives no forecast (NULL)');

@@ -2,16 +2,8 @@
 -- the invariants. Concurrency is in test/concurrency/reservation_race.sh.
 BEGIN;
 SELECT plan(60);
+\ir ../lib/pgtap.sql
 
-CREATE FUNCTION pg_temp.error_of(query text) RETURNS text[] LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; hnt text;
-BEGIN
-    EXECUTE query;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, hnt = PG_EXCEPTION_HINT;
-    RETURN ARRAY[st, msg, hnt];
-END $$;
 
 INSERT INTO crm.product (id, sku, name, kind, list_price) VALUES (910001, 'INV-DN300', 'Pipe DN300', 'goods', 100), (910002, 'INV-DN500', 'Pipe DN500', 'goods', 200);
 INSERT INTO crm.warehouse (id, code, name) VALUES (910001, 'INV-A', 'A'), (910002, 'INV-B', 'B');
@@ -37,7 +29,7 @@ SELECT is((SELECT warehouse_id FROM crm.reservation WHERE id = :picked), 910001:
 SELECT results_eq($$SELECT on_hand, reserved, available FROM crm.stock_available WHERE product_id = 910001 ORDER BY warehouse_id$$,
     $$VALUES (120::numeric, 10::numeric, 110::numeric), (50, 30, 20)$$, 'stock_available shows on hand, reserved and available');
 SELECT is(pg_temp.error_of($$SELECT crm.reserve(910001, 25, 910002)$$),
-    ARRAY['PC010', 'not enough product in stock: product 910001 (INV-DN300) in warehouse 910002 (INV-B): requested 25, available 20', ''],
+    ARRAY['PC010', 'not enough product in stock: product 910001 (INV-DN300) in warehouse 910002 (INV-B): requested 25, available 20', '', ''],
     'insufficient stock names product, warehouse, requested and available');
 SELECT is((pg_temp.error_of($$SELECT crm.reserve(910001, 111)$$))[1:2],
     ARRAY['PC010', 'not enough product in stock: product 910001 (INV-DN300) in any warehouse: requested 111, available 130.0 in total and in no single warehouse'],

@@ -2,7 +2,8 @@
 -- hand: clusters {200,220,300} and {800,820}, WCSS 5804), and scikit-learn
 -- 1.2.1 (Debian's python3-sklearn) for the weighted fit and the silhouette.
 BEGIN;
-SELECT plan(60);
+SELECT plan(64);
+\ir ../lib/pgtap.sql
 
 CREATE TEMP TABLE example AS
 SELECT * FROM (VALUES (1, '{200,5}'::float8[]), (2, '{220,4}'), (3, '{800,15}'), (4, '{820,17}'), (5, '{300,6}')) v(id, f);
@@ -96,8 +97,6 @@ SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
 SET LOCAL max_parallel_workers_per_gather = 2;
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
-BEGIN RETURN QUERY EXECUTE 'EXPLAIN (COSTS OFF) ' || q; END $$;
 SELECT ok((SELECT bool_or(p ~ 'Partial Aggregate') FROM pg_temp.plan_of('SELECT crm.kmeans_agg(f, 3) FROM kmeans_big_regional') p),
     'the aggregate runs as a parallel partial aggregate');
 SELECT is((SELECT pg_temp.centres(crm.kmeans_agg(f, 6), 2) FROM kmeans_big_regional),
@@ -109,6 +108,29 @@ RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
+
+-- Refining keeps the numbering. Clusters at 0–2 and 10–12, fitted unscaled;
+-- new data at 1–3 and 11–13: each centroid moves to its cluster's new mean,
+-- 2 and 12 (by hand), and keeps its segment number.
+CREATE TEMP TABLE shift (f float8[]);
+INSERT INTO shift SELECT ARRAY[v] FROM unnest('{0,1,2,10,11,12}'::float8[]) v;
+CREATE TEMP TABLE shifted AS SELECT crm.kmeans('SELECT f FROM shift', 2, standardize => false) m;
+SELECT is((SELECT array_agg((r).centroids[s][1] ORDER BY s) FROM (
+              SELECT crm.kmeans_refine('SELECT ARRAY[f[1] + 1] FROM shift', m) r FROM shifted) x, generate_series(1, 2) s),
+          (SELECT array_agg((m).centroids[s][1] + 1 ORDER BY s) FROM shifted, generate_series(1, 2) s),
+          'kmeans_refine moves each centroid to its cluster''s new mean and keeps its number');
+SELECT throws_ok($$SELECT crm.kmeans_refine('SELECT ARRAY[1.0, 2.0]::float8[]', m) FROM shifted$$, '2202E',
+    'the source has 2 features, the model has 1', 'refine data must match the model');
+
+-- A state passed as text (as Citus ships it) and merged gives the same model.
+CREATE AGGREGATE pg_temp.kmeans_partial(float8[], integer) (SFUNC = crm.kmeans_agg_step, STYPE = bytea);
+CREATE AGGREGATE pg_temp.kmeans_merge(bytea) (SFUNC = crm.kmeans_agg_combine, STYPE = bytea,
+                                              FINALFUNC = crm.kmeans_agg_final, FINALFUNC_MODIFY = READ_WRITE);
+SELECT is((SELECT pg_temp.centres(pg_temp.kmeans_merge(s::text::bytea), 2)
+           FROM (SELECT pg_temp.kmeans_partial(f, 6) s FROM regional) h),
+          (SELECT pg_temp.centres(crm.kmeans_agg(f, 6), 2) FROM regional),
+          'a kmeans_agg state through its text form gives the same model');
+SELECT throws_ok($$SELECT crm.kmeans_agg_final('\x00'::bytea)$$, '22P03', NULL, 'a final function refuses a value no aggregate made');
 
 -- Groups without rows, and NULL features.
 SELECT ok((SELECT crm.kmeans_agg(f, 3) IS NULL FROM regional WHERE false), 'an empty group gives no model (NULL)');
@@ -163,14 +185,6 @@ SELECT throws_ok($$SELECT crm.kmeans('SELECT ARRAY[i, i]::float8[] FROM generate
     'past pgcrm.max_training_memory the call fails cleanly');
 RESET pgcrm.max_training_memory;
 
--- pgTAP's throws_ok cannot catch a cancel (WHEN OTHERS excludes it).
-CREATE FUNCTION pg_temp.sqlstate_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE q;
-    RETURN 'finished';
-EXCEPTION WHEN query_canceled THEN
-    RETURN SQLSTATE;
-END $$;
 SET LOCAL statement_timeout = '300ms';
 SELECT is(pg_temp.sqlstate_of($$SELECT crm.kmeans('SELECT ARRAY[random(), random(), random()] FROM generate_series(1, 300000)', 40, n_init => 100)$$),
     '57014', 'statement_timeout stops a long fit');

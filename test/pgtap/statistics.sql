@@ -2,9 +2,10 @@
 -- lm / summary.lm, glm(binomial) / summary.glm, t.test and prop.test on R's
 -- mtcars and sleep data sets, printed with 17 significant digits.
 BEGIN;
-SELECT plan(59);
+SELECT plan(65);
+\ir ../lib/pgtap.sql
 
-CREATE TEMP TABLE mtcars (mpg float8, wt float8, hp float8, qsec float8, am int);
+CREATE TEMP TABLE mtcars (mpg float8, wt float8, hp float8, qsec float8, am int, cyl_group int GENERATED ALWAYS AS (hp::int % 3) STORED);
 INSERT INTO mtcars VALUES
     (21, 2.6200000000000001, 110, 16.460000000000001, 1),
     (21, 2.875, 110, 17.02, 1),
@@ -84,8 +85,6 @@ SELECT ok((SELECT bool_and(pg_temp.close((f).coefficients,
 -- A plain table: parallel workers cannot read temporary ones.
 CREATE TABLE stats_parallel AS SELECT m.*, i FROM mtcars m, generate_series(1, 2000) i;
 ANALYZE stats_parallel;
-CREATE FUNCTION pg_temp.plan_of(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
-BEGIN RETURN QUERY EXECUTE 'EXPLAIN (COSTS OFF) ' || q; END $$;
 SET LOCAL max_parallel_workers_per_gather = 0;
 CREATE TEMP TABLE serial AS SELECT crm.linreg(mpg, ARRAY[wt, hp, qsec]) f, crm.logreg(am = 1, ARRAY[wt, hp]) g,
     crm.ttest(mpg, am = 1) t, crm.prop_test(hp > 120, am = 1) p FROM stats_parallel;
@@ -173,6 +172,29 @@ SELECT is((SELECT array_agg(crm.linreg_predict(m, '{2}') ORDER BY o) FROM (VALUE
         (2, ROW('{5}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 9, 1, 8, false)::crm.linreg_result),
         (3, ROW('{1,3}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 9, 2, 7, true)::crm.linreg_result)) v(o, m)),
     '{7,10,7}'::float8[], 'a different model in the next row is noticed (the parsed model is cached per call site)');
+
+-- States are bytea, the same between processes and machines: partial states
+-- made per half of the data, passed through their text form (as Citus ships
+-- them) and merged by the combine function, give the fit of all the data.
+CREATE AGGREGATE pg_temp.linreg_partial(float8, float8[]) (SFUNC = crm.linreg_step, STYPE = bytea);
+CREATE AGGREGATE pg_temp.linreg_merge(bytea) (SFUNC = crm.linreg_combine, STYPE = bytea, FINALFUNC = crm.linreg_final);
+CREATE AGGREGATE pg_temp.logreg_partial(boolean, float8[]) (SFUNC = crm.logreg_step, STYPE = bytea);
+CREATE AGGREGATE pg_temp.logreg_merge(bytea) (SFUNC = crm.logreg_combine, STYPE = bytea, FINALFUNC = crm.logreg_final,
+                                              FINALFUNC_MODIFY = READ_WRITE);
+SELECT ok(pg_temp.close((SELECT (pg_temp.linreg_merge(s::text::bytea)).coefficients
+                         FROM (SELECT pg_temp.linreg_partial(mpg, ARRAY[wt, hp]) s FROM mtcars GROUP BY am) h),
+                        (SELECT (crm.linreg(mpg, ARRAY[wt, hp])).coefficients FROM mtcars), 1e-10),
+    'linreg partial states merged from their text form give the whole fit');
+SELECT ok(pg_temp.close((SELECT (pg_temp.logreg_merge(s::text::bytea)).coefficients
+                         FROM (SELECT pg_temp.logreg_partial(am = 1, ARRAY[wt]) s FROM mtcars GROUP BY cyl_group) h),
+                        (SELECT (crm.logreg(am = 1, ARRAY[wt])).coefficients FROM mtcars), 1e-8),
+    '... and logreg''s, whose states carry their rows');
+SELECT throws_ok($$SELECT crm.linreg_final('\x0102'::bytea)$$, '22P03', NULL, 'a final function refuses a value no aggregate made');
+SELECT throws_ok($$SELECT crm.logreg_final(decode(repeat('00', 64), 'hex'))$$, '22P03', NULL, '... a rows state too');
+CREATE AGGREGATE pg_temp.forged(float8, float8[]) (SFUNC = crm.linreg_step, STYPE = bytea, FINALFUNC = crm.linreg_final,
+                                                   INITCOND = '\x00000000000000000000000000000000');
+SELECT throws_ok($$SELECT pg_temp.forged(mpg, ARRAY[wt]) FROM mtcars$$, '22P03', NULL, 'a forged initial state is refused');
+SELECT throws_ok($$SELECT crm.linreg_step(NULL, 1, '{1}')$$, '0A000', NULL, 'a step function outside an aggregate');
 
 -- crm.one_hot
 SELECT is(crm.one_hot('retail', '{construction,retail,utilities}'), '{1,0}'::float8[], 'one-hot against the reference level');

@@ -2,17 +2,8 @@
 -- history, cache invalidation inside one session, attach/detach.
 BEGIN;
 SELECT plan(82);
+\ir ../lib/pgtap.sql
 
--- [sqlstate, message, detail, hint] of the error a statement raises, or NULL.
-CREATE FUNCTION pg_temp.error_of(query text) RETURNS text[] LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; det text; hnt text;
-BEGIN
-    EXECUTE query;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
-    RETURN ARRAY[st, msg, det, hnt];
-END $$;
 
 -- Seeded workflows ---------------------------------------------------------
 SELECT is_empty($$SELECT unnest(ARRAY['workflow', 'workflow_state', 'workflow_transition', 'workflow_attachment', 'status_history'])

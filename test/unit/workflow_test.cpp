@@ -80,7 +80,15 @@ TEST(Workflow, DefinitionErrors) {
     Workflow w = production_order();
     EXPECT_THROW(w.add_state({"accepted", false, false}), pgcrm::Error);
     EXPECT_THROW(w.add_transition("accepted", "nowhere"), pgcrm::Error);
-    EXPECT_THROW(w.add_transition("cancelled", "accepted"), pgcrm::Error);
+}
+
+// That a final state has no transitions is the definition's rule, enforced
+// where definitions are stored (sql/workflow, test/pgtap/workflow.sql); a
+// final state is never left whatever the transitions say.
+TEST(Workflow, FinalStateIsNeverLeft) {
+    Workflow w = production_order();
+    w.add_transition("cancelled", "accepted");
+    EXPECT_EQ(w.check_update("cancelled", "accepted").verdict, Verdict::leaves_final);
 }
 
 TEST(Workflow, StatesAddedAfterTransitionsKeepThem) {

@@ -6,8 +6,8 @@
 # must work on the old data. The old releases' scripts are rebuilt from their
 # commits (scripts/release-scripts) and installed for this run only.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")"
-psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 extdir="$("${PG_CONFIG:-$(command -v /usr/lib/postgresql/15/bin/pg_config || command -v pg_config)}" --sharedir)/extension"
 scripts=$(mktemp -d)
 placed=()
@@ -27,8 +27,6 @@ for f in "$scripts"/*.sql; do
 done
 
 current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" ../../pgcrm.control)
-pass=0 fail=0
-check() { if [ "$2" = true ] || [ "$2" = t ]; then echo "ok - $1"; pass=$((pass + 1)); else echo "not ok - $1"; fail=$((fail + 1)); fi; }
 
 upgrade_from() {
   local previous=$1 old=pgcrm_upgrade_old new=pgcrm_upgrade_new
@@ -81,5 +79,4 @@ SQL
 while read -r release _; do
   [ -n "$release" ] && upgrade_from "$release"
 done <../../sql/versions/RELEASES
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

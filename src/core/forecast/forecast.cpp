@@ -13,7 +13,6 @@ namespace pgcrm::forecast {
 namespace {
 
 constexpr int max_horizon = 10000;
-constexpr int max_levels = 20;
 
 bool alias(const std::string& method, ets::Spec& spec) {
     const char* code = method == "ses"                 ? "ANN"
@@ -197,11 +196,7 @@ void validate(const Options& o) {
         throw Error(sqlstate::invalid_parameter_value,
                     "horizon must be between 1 and " + std::to_string(max_horizon) + "; it is " +
                         std::to_string(o.horizon));
-    if (o.season_length < 1 || o.season_length > timeseries::max_season_length)
-        throw Error(sqlstate::invalid_parameter_value,
-                    "season_length must be between 1 and " + std::to_string(timeseries::max_season_length) +
-                        "; it is " + std::to_string(o.season_length),
-                    "Pass NULL to infer it from the spacing of the timestamps.");
+    timeseries::check_season_length(o.season_length);
     if (o.levels.size() > max_levels)
         throw Error(sqlstate::invalid_parameter_value, "at most " + std::to_string(max_levels) + " levels are supported");
     for (double level : o.levels)

@@ -12,6 +12,9 @@
 
 namespace pgcrm::forecast {
 
+// The most interval levels one forecast asks for.
+inline constexpr int max_levels = 20;
+
 struct Options {
     int horizon = 1;
     int season_length = 1;  // 1 = non-seasonal

@@ -214,6 +214,14 @@ Grid regularize(std::vector<int64_t> times, std::vector<double> values, int seas
     return grid;
 }
 
+void check_season_length(int m) {
+    if (m < 1 || m > max_season_length)
+        throw Error(sqlstate::invalid_parameter_value,
+                    "season_length must be between 1 and " + std::to_string(max_season_length) + "; it is " +
+                        std::to_string(m),
+                    "Pass NULL to infer it from the spacing of the timestamps.");
+}
+
 Decomposition decompose(const std::vector<double>& y, int m, bool multiplicative) {
     const int n = static_cast<int>(y.size());
     if (m < 2 || m > max_season_length)

@@ -42,6 +42,10 @@ Grid regularize(std::vector<int64_t> times, std::vector<double> values, int seas
 // (hourly data with a yearly season is 8,766).
 constexpr int max_season_length = 100000;
 
+// A season length given by the caller: 1..max_season_length, or an Error
+// with the hint that NULL infers it.
+void check_season_length(int m);
+
 // --- Classical decomposition, as R's decompose(): a centred moving average
 // of order m (2×m when m is even) as trend, NaN for the first and last ⌊m/2⌋;
 // seasonal indices averaged per position, normalised to sum 0 (additive) or
