@@ -2,6 +2,13 @@
 -- not need pg_cron: every job runs by hand with crm.etl_refresh or
 -- crm.run_job, and pg_cron is called through dynamic SQL only.
 
+-- Restores (docs/operations.md, "Backup and restore"); sql/finish.sql puts
+-- the trigger on every table pg_dump dumps.
+CREATE OR REPLACE FUNCTION crm.restore_as_dumped() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pgcrm_restore_as_dumped';
+COMMENT ON FUNCTION crm.restore_as_dumped() IS
+    'Before a superuser''s COPY with row_security and check_function_bodies off (pg_restore, or psql of a pg_dump): the rest of the transaction runs with session_replication_role = replica, so rows load as dumped, in any table order';
+
 CREATE OR REPLACE FUNCTION crm.require_pg_cron() RETURNS void
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN

@@ -8,6 +8,7 @@
 #include "core/workflow.hpp"
 #include "core/error.hpp"
 #include "guard.hpp"
+#include "operations.hpp"
 #include "workflow.hpp"
 
 extern "C" {
@@ -399,9 +400,12 @@ PGCRM_FUNCTION(pgcrm_workflow_trigger) {
     TupleDesc desc = td->tg_relation->rd_att;
     switch (firing) {
         case Firing::before_insert:
+            // A user's table (pgcrm's own restore as dumped, see operations.cpp)
+            // loaded by a data-only restore: the row and its history come back as they were.
+            if (pgcrm::pg::restoring()) return PointerGetDatum(td->tg_trigtuple);
             return check_insert(info, td->tg_trigtuple, desc);
         case Firing::after_insert:
-            if (info->record_history) record_history(info, nullptr, td->tg_trigtuple, desc);
+            if (info->record_history && !pgcrm::pg::restoring()) record_history(info, nullptr, td->tg_trigtuple, desc);
             break;
         case Firing::after_update:
             check_update(info, td->tg_trigtuple, td->tg_newtuple, desc);

@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
-# Backups keep everything: a populated database (demo data, a user table with a
-# workflow, history, a refreshed warehouse) dumped with pg_dump and restored
-# into a new database has every row of every table and every sequence value
-# again. The derived warehouse tables are not dumped: the first refresh after
-# the restore rebuilds them, equal row for row.
+# Backups keep everything, restored the way a DBA restores any database, with
+# no option beyond the target: a populated database (demo data, a user table
+# with a workflow, history, an audit log, a refreshed warehouse) goes through
+# pg_dump/pg_restore (custom, plain, directory in parallel), a data-only load
+# into an existing schema, and pg_dumpall into a fresh cluster. Each restore
+# must report no error and give back every row of every table and every
+# sequence value; the restored database must then behave like the original.
+# The derived warehouse tables are not dumped: the first refresh after the
+# restore rebuilds them, equal row for row.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 src=pgcrm_dump_src dst=pgcrm_dump_dst
-dump=$(mktemp)
-trap 'rm -f "$dump"; dropdb --if-exists "$src" 2>/dev/null; dropdb --if-exists "$dst" 2>/dev/null' EXIT
+work=$(mktemp -d)
+chmod 755 "$work"
+other=()  # the second cluster's environment, once started
+cleanup() {
+  [ ${#other[@]} -eq 0 ] || env "${other[@]}" "$repo/scripts/pg-sandbox" stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+  dropdb --if-exists "$src" 2>/dev/null; dropdb --if-exists "$dst" 2>/dev/null
+}
+trap cleanup EXIT
 dropdb --if-exists "$src" 2>/dev/null; dropdb --if-exists "$dst" 2>/dev/null
 createdb "$src"
 psql -d "$src" -o /dev/null <<'SQL'
@@ -21,49 +33,118 @@ UPDATE public.my_ticket SET status = 'in_progress' WHERE id = 1;
 INSERT INTO crm.workflow (code) VALUES ('my_flow');
 INSERT INTO crm.workflow_state (workflow, code, label_en, label_uk, is_initial) VALUES ('my_flow', 'a', 'A', 'А', true);
 INSERT INTO crm.workflow_state (workflow, code, label_en, label_uk) VALUES ('production_order', 'on_hold', 'On hold', 'Призупинено');
+UPDATE crm.account SET region = 'Audited' WHERE id = (SELECT min(id) FROM crm.account);
 SELECT * FROM crm.etl_refresh('facts');
 SELECT * FROM crm.etl_refresh('features');
 SELECT * FROM crm.etl_refresh('segments');
 SQL
-
-pg_dump -Fc -d "$src" -f "$dump"
-createdb "$dst"
-# pgcrm's own tables come back with their triggers already in place (a row
-# restored in a non-initial state must not be refused, nor its history written
-# twice), so the restore runs as a replica load (docs/operations.md, Backup and restore).
-PGOPTIONS='-c session_replication_role=replica' pg_restore --exit-on-error -d "$dst" "$dump"
-psql -d "$dst" -o /dev/null -c "SELECT * FROM crm.etl_refresh('facts')" -c "SELECT * FROM crm.etl_refresh('features')"
 
 # One line per table and sequence of the three schemas: its name and a digest
 # of all its rows. Built-in workflow rows are recreated by CREATE EXTENSION, so
 # only their install timestamps may differ. The restored database has run the
 # refresh once more, so its job log and job state are left out.
 fingerprint() {
-  local db=$1 rel kind
-  psql -d "$db" -tA -F ' ' -c "SELECT c.oid::regclass, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                               WHERE n.nspname IN ('crm', 'crm_dw', 'public') AND c.relkind IN ('r', 'S')
-                                 AND c.relname NOT IN ('etl_run', 'etl_run_id_seq', 'etl_state') ORDER BY 1" |
+  local rel kind
+  psql "$@" -tA -F ' ' -c "SELECT c.oid::regclass, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                            WHERE n.nspname IN ('crm', 'crm_dw', 'public') AND c.relkind IN ('r', 'S')
+                              AND c.relname NOT IN ('etl_run', 'etl_run_id_seq', 'etl_state') ORDER BY 1" |
   while read -r rel kind; do
     if [ "$kind" = S ]; then
-      echo "$rel $(psql -d "$db" -tA -c "SELECT last_value || ' ' || is_called FROM $rel")"
+      echo "$rel $(psql "$@" -tA -c "SELECT last_value || ' ' || is_called FROM $rel")"
     else
-      echo "$rel $(psql -d "$db" -tA -c "SELECT count(*) || ' ' || md5(coalesce(string_agg(r::text, ',' ORDER BY r::text), ''))
+      echo "$rel $(psql "$@" -tA -c "SELECT count(*) || ' ' || md5(coalesce(string_agg(r::text, ',' ORDER BY r::text), ''))
         FROM (SELECT CASE WHEN (to_jsonb(t)->>'builtin')::boolean THEN to_jsonb(t) - 'created_at' - 'attached_at'
                           ELSE to_jsonb(t) END AS r FROM $rel t) x")"
     fi
   done
 }
-a=$(fingerprint "$src")
-b=$(fingerprint "$dst")
-check "every table and sequence has identical contents after restore ($(wc -l <<<"$a") objects)" "$([ "$a" = "$b" ] && echo true)"
-[ "$a" = "$b" ] || diff <(echo "$a") <(echo "$b") | head -20
-rows=$(psql -d "$dst" -tA -c "SELECT count(*) FROM crm.order_line")
-check "the restored database has the demo order lines ($rows)" "$([ "$rows" -gt 40000 ] && echo true)"
-check "the restored workflow still enforces its rules" \
-  "$(psql -d "$dst" -tA -c "DO \$\$ BEGIN UPDATE public.my_ticket SET status = 'done' WHERE id = 2; RAISE EXCEPTION 'allowed'; EXCEPTION WHEN SQLSTATE 'PC001' THEN NULL; END \$\$" >/dev/null 2>&1 && echo true)"
-check "new orders continue the restored numbering" "$(psql -d "$dst" -tA -c "
-  WITH before AS (SELECT coalesce(max(number), '') AS last FROM crm.sales_order
-                  WHERE number LIKE 'ORD-' || extract(year FROM current_date) || '-%'),
-       added AS (INSERT INTO crm.sales_order (account_id) SELECT min(id) FROM crm.account RETURNING number)
-  SELECT added.number > before.last FROM added, before")"
+expected=$(fingerprint -d "$src")
+tables=$(wc -l <<<"$expected")
+
+# The restored database ($@ names it) holds what the source did and behaves
+# like it. $1 is what the path is called in the test's output.
+verify() {
+  local path=$1 errors=$2
+  shift 2
+  check "$path: the restore reported no error" "$([ "$errors" = 0 ] && echo true || echo "$errors errors")"
+  psql "$@" -o /dev/null -c "SELECT * FROM crm.etl_refresh('facts')" -c "SELECT * FROM crm.etl_refresh('features')"
+  local got
+  got=$(fingerprint "$@")
+  check "$path: every table and sequence has identical contents ($tables objects)" "$([ "$got" = "$expected" ] && echo true)"
+  [ "$got" = "$expected" ] || diff <(echo "$expected") <(echo "$got") | head -10
+  check "$path: a new row outside an initial state is still refused" "$(psql "$@" -tA -c "
+    DO \$\$ BEGIN INSERT INTO crm.deal (account_id, title, stage) SELECT min(id), 'x', 'won' FROM crm.account;
+                 RAISE EXCEPTION 'allowed'; EXCEPTION WHEN SQLSTATE 'PC001' THEN NULL; END \$\$" >/dev/null 2>&1 && echo true)"
+  check "$path: a user table's workflow still enforces its rules" "$(psql "$@" -tA -c "
+    DO \$\$ BEGIN UPDATE public.my_ticket SET status = 'done' WHERE id = 2; RAISE EXCEPTION 'allowed';
+                 EXCEPTION WHEN SQLSTATE 'PC001' THEN NULL; END \$\$" >/dev/null 2>&1 && echo true)"
+  check "$path: new orders continue the restored numbering" "$(psql "$@" -tA -c "
+    WITH before AS (SELECT coalesce(max(number), '') AS last FROM crm.sales_order
+                    WHERE number LIKE 'ORD-' || extract(year FROM current_date) || '-%'),
+         added AS (INSERT INTO crm.sales_order (account_id) SELECT min(id) FROM crm.account RETURNING number)
+    SELECT added.number > before.last FROM added, before")"
+  check "$path: changes are audited again, and the log is still append-only" "$(psql "$@" -tA -c "
+    UPDATE crm.account SET region = 'After restore' WHERE id = (SELECT min(id) FROM crm.account);
+    SELECT new_values = '{\"region\": \"After restore\"}' FROM crm.audit_log ORDER BY id DESC LIMIT 1" |
+    tail -1 | grep -q t && psql "$@" -tA -c "DO \$\$ BEGIN DELETE FROM crm.audit_log; RAISE EXCEPTION 'deleted';
+                 EXCEPTION WHEN SQLSTATE 'PC014' THEN NULL; END \$\$" >/dev/null 2>&1 && echo true)"
+  check "$path: the warehouse refreshes incrementally" "$(psql "$@" -tA -c "
+    INSERT INTO crm.order_line (order_id, line_no, product_id, quantity, unit_price)
+    SELECT o.id, 99, (SELECT min(id) FROM crm.product), 1, 1 FROM crm.sales_order o WHERE o.status = 'confirmed' ORDER BY o.id LIMIT 1;
+    SELECT mode = 'incremental' AND status = 'succeeded' FROM crm.etl_refresh('facts')" | tail -1)"
+}
+fresh_db() { dropdb --if-exists "$dst" 2>/dev/null; createdb "$dst"; }
+# psql's errors, with no ON_ERROR_STOP: a plain restore goes on after one.
+# Read from a file they start 'psql:FILE:LINE: ERROR:', from a pipe 'ERROR:'.
+plain_errors() { grep -cE '^(psql:[^ ]*: )?ERROR:' "$1" || true; }
+
+# 1. pg_dump -Fc | pg_restore, as superuser. pg_restore exits 1 when it ignored errors.
+pg_dump -Fc -d "$src" -f "$work/db.dump"
+fresh_db
+errors=0
+pg_restore -d "$dst" "$work/db.dump" 2>"$work/restore.log" || errors=$(grep -c 'error' "$work/restore.log" || echo 1)
+verify "pg_restore of a custom dump" "$errors" -d "$dst"
+
+# 2. The plain SQL dump through psql.
+pg_dump -d "$src" -f "$work/db.sql"
+fresh_db
+command psql -X -q -d "$dst" -f "$work/db.sql" >/dev/null 2>"$work/plain.log"
+verify "psql of a plain dump" "$(plain_errors "$work/plain.log")" -d "$dst"
+
+# 3. A directory dump and a parallel restore.
+pg_dump -Fd -j 2 -d "$src" -f "$work/db.dir"
+fresh_db
+errors=0
+pg_restore -j 2 -d "$dst" "$work/db.dir" 2>"$work/parallel.log" || errors=$(grep -c 'error' "$work/parallel.log" || echo 1)
+verify "parallel pg_restore of a directory dump" "$errors" -d "$dst"
+
+# 4. The data alone, into a database that already has the extension and the user's tables.
+fresh_db
+pg_dump --schema-only -d "$src" | command psql -X -q -d "$dst" >/dev/null 2>"$work/schema.log"
+pg_dump --data-only -d "$src" | command psql -X -q -d "$dst" >/dev/null 2>"$work/data.log"
+verify "a data-only dump into an existing schema" \
+  "$(( $(plain_errors "$work/schema.log") + $(plain_errors "$work/data.log") ))" -d "$dst"
+
+# 5. pg_dumpall of the cluster (roles included; the test database that runs
+# pgTAP left out) into a fresh cluster.
+dropdb "$dst"
+pg_dumpall --exclude-database=pgcrm -f "$work/cluster.sql"
+other=(PGCRM_SANDBOX=restore-target PGCRM_PORT=$((PGPORT + 1)))
+env "${other[@]}" "$repo/scripts/pg-sandbox" start >/dev/null
+target=(-h "$(env "${other[@]}" "$repo/scripts/pg-sandbox" env | sed -n "s/^export PGHOST=\([^ ]*\) .*/\1/p")" -p "$((PGPORT + 1))")
+command psql -X -q "${target[@]}" -d postgres -f "$work/cluster.sql" >/dev/null 2>"$work/cluster.log"
+# pg_dumpall recreates every role, the bootstrap superuser too, who already exists.
+cluster_errors=$(grep -E '^(psql:[^ ]*: )?ERROR:' "$work/cluster.log" | grep -cv 'role "postgres" already exists' || true)
+verify "pg_dumpall into a fresh cluster" "$cluster_errors" "${target[@]}" -d "$src"
+# The restore guard opens nothing for anyone else: a non-initial deal loaded by
+# COPY is refused from a superuser's ordinary session, and from a role that
+# sets pg_dump's session settings but is no superuser.
+won_deal() { echo "COPY crm.deal (account_id, title, stage) FROM stdin;"; echo "$(psql -d "$src" -tA -c 'SELECT min(id) FROM crm.account')	x	won"; echo '\.'; }
+check "a superuser's ordinary COPY of a deal past its initial state is refused" \
+  "$(won_deal | command psql -X -q -d "$src" 2>&1 | grep -q 'invalid status transition' && echo true)"
+psql -d "$src" -q -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS restore_probe" -c "CREATE ROLE restore_probe LOGIN BYPASSRLS IN ROLE crm_admin"
+check "a non-superuser's COPY with pg_dump's settings is refused too" \
+  "$({ echo 'SET row_security = off; SET check_function_bodies = false;'; won_deal; } |
+     command psql -X -q -U restore_probe -d "$src" 2>&1 | grep -q 'invalid status transition' && echo true)"
+psql -d "$src" -q -c "DROP OWNED BY restore_probe" -c "DROP ROLE restore_probe"
 finish
