@@ -287,11 +287,14 @@ SELECT kpi, value, unit, standard, better || ' is better' AS rule, CASE WHEN mee
        basis FROM crm_dw.v_kpi_vs_standard ORDER BY kpi;
 \echo 'Data-quality findings (crm_dw.dq_issue):'
 SELECT kind, table_name, count(*) AS findings, min(detail) AS example FROM crm_dw.dq_issue GROUP BY 1, 2 ORDER BY 1, 2;
-\echo 'The pg_cron schedule crm.schedule_jobs() installs (shown in a transaction that is rolled back):'
+\echo 'The pg_cron schedule crm.schedule_jobs() installs, given in Kyiv time: pg_cron 1.4 runs it in GMT'
+\echo '(shown in a transaction that is rolled back), and the jobs'' health (crm.job_health):'
 BEGIN;
 SET LOCAL client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_cron;
-SELECT * FROM crm.schedule_jobs();
+SELECT * FROM crm.schedule_jobs('{}', 'Europe/Kyiv');
+SELECT job, schedule, cron_schedule, last_status, last_success::timestamp(0), next_run::timestamp(0), overdue
+  FROM crm.job_health;
 ROLLBACK;
 
 \echo

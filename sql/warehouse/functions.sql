@@ -85,17 +85,23 @@ $$;
 -- Install helper (dropped by sql/finish.sql): a job file's row in crm_dw.job.
 -- A job's function takes (rebuild boolean) and returns (mode, rows_touched, message).
 CREATE OR REPLACE FUNCTION crm_dw.register_job(name text, run_order integer, function regprocedure, incremental boolean,
-                                               schedule text, description text) RETURNS void
+                                               schedule text, description text,
+                                               statement_timeout interval DEFAULT '30 minutes',
+                                               lock_timeout interval DEFAULT '1 minute') RETURNS void
     LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
-    INSERT INTO crm_dw.job VALUES (name, run_order, function, incremental, schedule, description)
+    INSERT INTO crm_dw.job VALUES (name, run_order, function, incremental, schedule, description, statement_timeout, lock_timeout)
     ON CONFLICT ON CONSTRAINT job_pkey DO UPDATE
-        SET (run_order, function, incremental, schedule, description)
-          = (EXCLUDED.run_order, EXCLUDED.function, EXCLUDED.incremental, EXCLUDED.schedule, EXCLUDED.description)
+        SET (run_order, function, incremental, schedule, description, statement_timeout, lock_timeout)
+          = (EXCLUDED.run_order, EXCLUDED.function, EXCLUDED.incremental, EXCLUDED.schedule, EXCLUDED.description,
+             EXCLUDED.statement_timeout, EXCLUDED.lock_timeout)
 $$;
 
--- Runs one job under its advisory lock and logs the run. A failing job is
--- rolled back to its start, logged, and reported, not raised: the caller's
--- transaction keeps the log (crm.run_job raises after committing it).
+-- Runs one job under its advisory lock and its own timeouts (crm_dw.job,
+-- overridden in crm_dw.job_setting), and logs the run. A failing job, one
+-- that ran out of time included, is rolled back to its start, logged, and
+-- reported, not raised: the caller's transaction keeps the log (crm.run_job
+-- raises after committing it). A cancel, or the caller's own statement
+-- timeout, is raised.
 CREATE OR REPLACE FUNCTION crm_dw.run_logged(job text, rebuild boolean, wait boolean) RETURNS crm_dw.etl_run
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -103,8 +109,15 @@ DECLARE
     run crm_dw.etl_run;
     result record;
     code text;
+    time_limit interval;
+    lock_limit interval;
+    caller_lock_timeout text := current_setting('lock_timeout');
+    deadline timestamptz;
 BEGIN
     SELECT * INTO STRICT j FROM crm_dw.job WHERE name = run_logged.job;
+    SELECT coalesce(s.statement_timeout, j.statement_timeout), coalesce(s.lock_timeout, j.lock_timeout)
+    INTO time_limit, lock_limit
+    FROM (SELECT) one LEFT JOIN crm_dw.job_setting s ON s.job = run_logged.job;
     run.job := job;
     run.started := clock_timestamp();
     run.mode := CASE WHEN j.incremental THEN CASE WHEN rebuild THEN 'full' ELSE 'incremental' END ELSE 'run' END;
@@ -115,17 +128,29 @@ BEGIN
         run.message := 'another session is running this job; skipped (wait => true waits for it)';
     END IF;
     IF run.status IS NULL THEN
+        PERFORM set_config('lock_timeout', (extract(epoch FROM lock_limit) * 1000)::bigint || 'ms', true);
+        deadline := crm_dw.start_job_timeout(time_limit);
         BEGIN
             EXECUTE format('SELECT * FROM %s($1)', j.function::regproc) INTO result USING rebuild;
             run.status := 'succeeded';
             run.mode := result.mode;
             run.rows_touched := result.rows_touched;
             run.message := result.message;
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS run.error = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
-            run.status := 'failed';
-            run.error := format('%s: %s', code, run.error);
+        EXCEPTION
+            WHEN query_canceled THEN
+                PERFORM crm_dw.end_job_timeout();
+                IF clock_timestamp() < deadline THEN
+                    RAISE;
+                END IF;
+                run.status := 'failed';
+                run.error := format('57014: the job ran longer than its statement timeout of %s', time_limit);
+            WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS run.error = MESSAGE_TEXT, code = RETURNED_SQLSTATE;
+                run.status := 'failed';
+                run.error := format('%s: %s', code, run.error);
         END;
+        PERFORM crm_dw.end_job_timeout();
+        PERFORM set_config('lock_timeout', caller_lock_timeout, true);
     END IF;
     run.finished := clock_timestamp();
     INSERT INTO crm_dw.etl_run (job, mode, status, started, finished, rows_touched, message, error)

@@ -7,7 +7,9 @@ CREATE TABLE crm_dw.job (
     function    regprocedure NOT NULL,
     incremental boolean NOT NULL,
     schedule    text NOT NULL,
-    description text NOT NULL
+    description text NOT NULL,
+    statement_timeout interval NOT NULL,
+    lock_timeout      interval NOT NULL
 );
 COMMENT ON TABLE crm_dw.job IS
-    'The warehouse jobs: the function each runs (rebuild boolean) → (mode, rows_touched, message), its default cron schedule';
+    'The warehouse jobs: the function each runs (rebuild boolean) → (mode, rows_touched, message), its default cron schedule (GMT-free: see crm.schedule_jobs) and timeouts';

@@ -5,5 +5,6 @@ CREATE OR REPLACE FUNCTION crm_dw.refresh_reservations(rebuild boolean, OUT mode
     SELECT 'run', crm.expire_reservations()::bigint, 'expired reservations past their time'
 $$;
 
+-- Every minute, so it must end within the minute.
 SELECT crm_dw.register_job('reservations', 10, 'crm_dw.refresh_reservations(boolean)', false, '* * * * *',
-                           'expire reservations past their time');
+                           'expire reservations past their time', interval '50 seconds', interval '10 seconds');

@@ -12,6 +12,7 @@ namespace sqlstate {
 // The standard codes the core raises.
 inline constexpr const char* invalid_parameter_value = "22023";
 inline constexpr const char* numeric_value_out_of_range = "22003";
+inline constexpr const char* datetime_field_overflow = "22008";
 inline constexpr const char* program_limit_exceeded = "54000";
 inline constexpr const char* object_not_in_prerequisite_state = "55000";
 inline constexpr const char* internal_error = "XX000";

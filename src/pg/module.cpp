@@ -1,10 +1,13 @@
 // Loaded once per backend: installs the hooks the rest of the glue relies on.
 #include "core/interrupt.hpp"
 #include "guard.hpp"
+#include "operations.hpp"
 #include "training.hpp"
 #include "workflow.hpp"
 
 extern "C" {
+#include "utils/guc.h"
+
 PG_MODULE_MAGIC;
 
 void _PG_init(void);
@@ -12,5 +15,7 @@ void _PG_init(void) {
     pgcrm::set_interrupt_hook(pgcrm::pg::throw_if_interrupted);
     pgcrm::pg::register_workflow_cache();
     pgcrm::pg::define_training_settings();
+    pgcrm::pg::define_operations_settings();
+    MarkGUCPrefixReserved("pgcrm");
 }
 }

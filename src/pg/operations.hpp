@@ -8,4 +8,7 @@ namespace pgcrm::pg {
 // check_function_bodies off, as pg_dump's output sets them.
 bool restoring();
 
+// pgcrm.job_log_retention, read by the housekeeping job (sql/operations).
+void define_operations_settings();
+
 }  // namespace pgcrm::pg

@@ -123,7 +123,6 @@ void define_training_settings() {
                             "K-means keeps its training rows in memory; past this the call fails instead.",
                             &max_training_memory_kb, 1024 * 1024, 64, MAX_KILOBYTES, PGC_USERSET, GUC_UNIT_KB,
                             nullptr, nullptr, nullptr);
-    MarkGUCPrefixReserved("pgcrm");
 }
 
 TrainingSet* training_create(MemoryContext context, bool weighted, int64 extra_bytes_per_row, bool has_target) {
