@@ -91,7 +91,7 @@ format:
 print-sql-parts:
 	@echo $(SQL_PARTS)
 
-.PHONY: deps build-all remove-bitcode unit demo test test-sanitize bench
+.PHONY: deps build-all remove-bitcode unit demo test test-fuzz test-sanitize bench
 deps:
 	scripts/install-deps
 
@@ -111,6 +111,10 @@ demo: build-all
 
 test: build-all
 	scripts/run-tests
+
+# sqlsmith's random queries at length (make test runs 5,000 of them).
+test-fuzz: build-all
+	scripts/run-fuzz
 
 # The C++ core and its unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-sanitize: deps

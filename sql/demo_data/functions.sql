@@ -8,6 +8,7 @@ CREATE OR REPLACE FUNCTION crm.demo_walk(tbl regclass, status_column name) RETUR
 DECLARE
     steps int;
 BEGIN
+    PERFORM 'PRAGMA:TABLE: pg_temp.demo_walk (id bigint, path text[])';
     SELECT max(cardinality(path)) INTO steps FROM pg_temp.demo_walk;
     FOR k IN 1..coalesce(steps, 0) LOOP
         EXECUTE format('UPDATE %s t SET %I = w.path[$1] FROM pg_temp.demo_walk w '
@@ -25,6 +26,7 @@ DECLARE
     first_month date := (date_trunc('month', current_date) - interval '36 months')::date;
     n_accounts int;
     n_orders int;
+    rel name;
 BEGIN
     PERFORM crm.require_arg(scale, 'scale');
     IF scale < 1 OR scale > 1000 THEN
@@ -41,6 +43,7 @@ BEGIN
         DROP TABLE pg_temp.demo_walk, pg_temp.demo_product, pg_temp.demo_account, pg_temp.demo_order;
     END IF;
     CREATE TEMP TABLE demo_walk (id bigint, path text[]) ON COMMIT DROP;
+    PERFORM 'PRAGMA:TABLE: demo_walk (id bigint, path text[])';
 
     -- Products: GRP pipes by family, diameter and pressure class; services; a credit line.
     WITH spec(family, pipe_type, prefix, pressure, dia, price_per_mm) AS (
@@ -61,6 +64,7 @@ BEGIN
     -- Numbered by SKU: chemical 1-4, oil and gas 5-8, PN10 9-14, PN16 15-18, sewer 19-23.
     CREATE TEMP TABLE demo_product ON COMMIT DROP AS
     SELECT row_number() OVER (ORDER BY sku) AS rn, id, family, list_price FROM crm.product WHERE sku ~ '^GRP-[COPS][0-9]+-DN';
+    PERFORM 'PRAGMA:TABLE: demo_product (rn bigint, id bigint, family text, list_price numeric)';
     INSERT INTO crm.product (sku, name, kind, family, unit, list_price) VALUES
         ('SRV-INSTALL', 'Installation supervision', 'service', 'services', 'h', 950),
         ('SRV-HYDROTEST', 'Hydraulic pressure test', 'service', 'services', 'service', 18500),
@@ -96,6 +100,7 @@ BEGIN
         RETURNING id, industry, email)
     SELECT gen.g AS rn, i.id, i.industry, gen.size
     FROM ins i JOIN gen ON format('orders@client-%s-%s.example.ua', seed, gen.g) = i.email;
+    PERFORM 'PRAGMA:TABLE: demo_account (rn integer, id bigint, industry text, size text)';
     CREATE INDEX ON demo_account (rn);
 
     INSERT INTO crm.contact (account_id, first_name, last_name, position, email, phone, is_primary, channels)
@@ -127,6 +132,7 @@ BEGIN
         ORDER BY p.order_date, a.id
         RETURNING id, account_id, order_date)
     SELECT i.*, a.size, a.industry, 1 + floor(random() * 4)::int AS n_lines FROM ins i JOIN demo_account a ON a.id = i.account_id;
+    PERFORM 'PRAGMA:TABLE: demo_order (id bigint, account_id bigint, order_date date, size text, industry text, n_lines integer)';
 
     -- Lines: pipes matched to the client's industry, quantity by client size; bigger volumes get bigger discounts.
     INSERT INTO crm.order_line (order_id, line_no, product_id, quantity, unit_price, discount_pct)
@@ -263,9 +269,10 @@ BEGIN
            convert_to(format('Pipe specification for %s', p.name), 'UTF8'), p.account_id, p.id
     FROM crm.project p;
 
-    FOR table_name IN SELECT c.oid::regclass::text FROM pg_class c
-                      WHERE c.relnamespace = 'crm'::regnamespace AND c.relkind = 'r' ORDER BY c.relname LOOP
-        EXECUTE format('SELECT count(*) FROM %s', table_name) INTO row_count;
+    FOR rel IN SELECT c.relname FROM pg_class c
+               WHERE c.relnamespace = 'crm'::regnamespace AND c.relkind = 'r' ORDER BY c.relname LOOP
+        table_name := format('crm.%I', rel);
+        EXECUTE format('SELECT count(*) FROM crm.%I', rel) INTO row_count;
         RETURN NEXT;
     END LOOP;
 END $$;

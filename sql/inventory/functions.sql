@@ -135,7 +135,7 @@ BEGIN
         UPDATE crm.stock s SET reserved = s.reserved - p.qty, on_hand = s.on_hand - CASE WHEN consume THEN p.qty ELSE 0 END,
                                changed_at = now()
         FROM per_stock p WHERE s.product_id = p.product_id AND s.warehouse_id = p.warehouse_id)
-    SELECT count(*) INTO closed FROM done;
+    SELECT count(*)::integer INTO closed FROM done;
     RETURN closed;
 END $$;
 

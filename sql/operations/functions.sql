@@ -257,7 +257,7 @@ CREATE OR REPLACE FUNCTION crm_dw.housekeeping(rebuild boolean, OUT mode text, O
 DECLARE
     keep interval := crm_dw.job_log_retention();
     runs bigint;
-    cron_runs bigint := 0;
+    cron_runs bigint := 0::bigint;
     moved text[];
     stale text[];
 BEGIN

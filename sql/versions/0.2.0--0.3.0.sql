@@ -3,12 +3,28 @@
 -- (functions, views, triggers, policies, grants), so they are written once.
 \echo Use "ALTER EXTENSION pgcrm UPDATE TO '0.3.0'" to load this file. \quit
 
+-- First, the locks the update's triggers and constraints need, on every table:
+-- an autovacuum that took one after the update's grants had changed the
+-- table's catalog row would wait for the update, and the update for it.
+DO $$
+DECLARE
+    tbl regclass;
+BEGIN
+    FOR tbl IN SELECT d.objid FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
+                WHERE d.classid = 'pg_class'::regclass AND d.deptype = 'e' AND c.relkind = 'r'
+                  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pgcrm') ORDER BY 1 LOOP
+        EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', tbl);
+    END LOOP;
+END $$;
+
 -- The job registry replaces crm_dw.jobs(); every job function takes (rebuild boolean).
 DROP FUNCTION crm_dw.jobs();
 DROP FUNCTION crm_dw.refresh_segments(), crm_dw.refresh_forecast(), crm_dw.refresh_kpi(), crm_dw.refresh_data_quality();
 -- Schedules are given by job name.
 DROP FUNCTION crm.schedule_jobs(text, text, text, text, text, text, text);
 -- Builtin workflows are seeded by the capability that uses them.
+-- The workflow definition check is a trigger function per table (its triggers come back with sql/workflow).
+DROP FUNCTION crm.workflow_definition_check() CASCADE;
 DROP FUNCTION IF EXISTS crm.seed_workflow(text, text, jsonb, jsonb);
 -- Aggregate states are bytea (sql/statistics, kmeans, forecast), no longer
 -- internal: the aggregates and their support functions are created anew.

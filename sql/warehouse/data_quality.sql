@@ -52,6 +52,7 @@ BEGIN
     mode := 'run';
     PERFORM crm_dw.drop_temp_table('etl_dq');
     CREATE TEMP TABLE etl_dq ON COMMIT DROP AS SELECT * FROM crm_dw.dq_findings;
+    PERFORM 'PRAGMA:TABLE: etl_dq (LIKE crm_dw.dq_findings)';
     DELETE FROM crm_dw.dq_issue d
     WHERE NOT EXISTS (SELECT FROM etl_dq f WHERE (f.kind, f.table_name, f.record_id) = (d.kind, d.table_name, d.record_id));
     GET DIAGNOSTICS fixed = ROW_COUNT;

@@ -113,6 +113,8 @@ BEGIN
         SELECT * FROM crm_dw.fact_sales WHERE order_id = ANY (changes.orders);
         CREATE TEMP TABLE etl_new_lines ON COMMIT DROP AS
         SELECT * FROM crm_dw.fact_sales_source WHERE order_id = ANY (changes.orders);
+        PERFORM 'PRAGMA:TABLE: etl_old_lines (LIKE crm_dw.fact_sales)';
+        PERFORM 'PRAGMA:TABLE: etl_new_lines (LIKE crm_dw.fact_sales)';
         -- Only lines that differ are written.
         DELETE FROM crm_dw.fact_sales
         WHERE order_line_id IN (SELECT o.order_line_id FROM etl_old_lines o EXCEPT SELECT n.order_line_id FROM etl_new_lines n);
@@ -135,6 +137,7 @@ BEGIN
         SELECT * FROM crm_dw.sales_by_month('(SELECT -1 AS sign, * FROM pg_temp.etl_old_lines
                                                UNION ALL SELECT 1, * FROM pg_temp.etl_new_lines)')
         WHERE (orders, lines, quantity, revenue) <> (0, 0, 0, 0);
+        PERFORM 'PRAGMA:TABLE: etl_month_delta (LIKE crm_dw.fact_sales_monthly)';
         INSERT INTO crm_dw.fact_sales_monthly AS m
         SELECT * FROM etl_month_delta
         ON CONFLICT (product_id, account_id, month, currency) DO UPDATE

@@ -68,6 +68,7 @@ BEGIN
                          AND f.order_date > cutoff AND f.order_date <= churn_model_for.as_of) AS lost
     FROM crm_dw.customer_history(cutoff, NULL) h
     WHERE h.orders_total > 0;
+    PERFORM 'PRAGMA:TABLE: etl_churn_history (inputs float8[], lost boolean)';
     SELECT count(*), count(*) FILTER (WHERE lost) INTO clients, churned FROM etl_churn_history;
     IF churned < 10 OR clients - churned < 10 THEN
         RETURN NULL;
@@ -95,6 +96,7 @@ BEGIN
     PERFORM crm_dw.drop_temp_table('etl_order_delta');
     CREATE TEMP TABLE etl_order_delta ON COMMIT DROP AS
     WITH taken AS (DELETE FROM crm_dw.order_delta RETURNING *) SELECT * FROM taken WHERE order_date <= today;
+    PERFORM 'PRAGMA:TABLE: etl_order_delta (LIKE crm_dw.order_delta)';
     -- Windows are counted back from today: a new day moves every client's.
     rebuild := rebuild OR changes.rebuild
                OR NOT EXISTS (SELECT FROM crm_dw.etl_state s WHERE s.job = 'features' AND s.as_of = today);

@@ -107,7 +107,6 @@ CREATE OR REPLACE FUNCTION crm_dw.run_logged(job text, rebuild boolean, wait boo
 DECLARE
     j crm_dw.job;
     run crm_dw.etl_run;
-    result record;
     code text;
     time_limit interval;
     lock_limit interval;
@@ -131,11 +130,9 @@ BEGIN
         PERFORM set_config('lock_timeout', (extract(epoch FROM lock_limit) * 1000)::bigint || 'ms', true);
         deadline := crm_dw.start_job_timeout(time_limit);
         BEGIN
-            EXECUTE format('SELECT * FROM %s($1)', j.function::regproc) INTO result USING rebuild;
+            EXECUTE format('SELECT mode, rows_touched, message FROM %s($1)', j.function::regproc)
+                INTO run.mode, run.rows_touched, run.message USING rebuild;
             run.status := 'succeeded';
-            run.mode := result.mode;
-            run.rows_touched := result.rows_touched;
-            run.message := result.message;
         EXCEPTION
             WHEN query_canceled THEN
                 PERFORM crm_dw.end_job_timeout();

@@ -2,19 +2,25 @@
 -- record history, attaching them to any table, and the install helpers the
 -- other capabilities seed their workflows with.
 
--- Final states are never left, so a transition out of one is a definition error.
-CREATE OR REPLACE FUNCTION crm.workflow_definition_check() RETURNS trigger
+-- Final states are never left, so a transition out of one is a definition
+-- error: checked from both sides, a transition added and a state made final.
+CREATE OR REPLACE FUNCTION crm.workflow_transition_check() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF TG_TABLE_NAME = 'workflow_transition' THEN
-        IF EXISTS (SELECT FROM crm.workflow_state s
-                   WHERE s.workflow = NEW.workflow AND s.code = NEW.from_state AND s.is_final) THEN
-            RAISE EXCEPTION 'workflow "%": state "%" is final and cannot have a transition to "%"',
-                NEW.workflow, NEW.from_state, NEW.to_state
-                USING ERRCODE = 'check_violation';
-        END IF;
-    ELSIF NEW.is_final AND EXISTS (SELECT FROM crm.workflow_transition t
-                                   WHERE t.workflow = NEW.workflow AND t.from_state = NEW.code) THEN
+    IF EXISTS (SELECT FROM crm.workflow_state s
+               WHERE s.workflow = NEW.workflow AND s.code = NEW.from_state AND s.is_final) THEN
+        RAISE EXCEPTION 'workflow "%": state "%" is final and cannot have a transition to "%"',
+            NEW.workflow, NEW.from_state, NEW.to_state
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION crm.workflow_state_check() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NEW.is_final AND EXISTS (SELECT FROM crm.workflow_transition t
+                                WHERE t.workflow = NEW.workflow AND t.from_state = NEW.code) THEN
         RAISE EXCEPTION 'workflow "%": state "%" has outgoing transitions and cannot be final',
             NEW.workflow, NEW.code
             USING ERRCODE = 'check_violation', HINT = 'Delete its transitions first.';
@@ -23,9 +29,9 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE TRIGGER definition_check BEFORE INSERT OR UPDATE ON crm.workflow_transition
-    FOR EACH ROW EXECUTE FUNCTION crm.workflow_definition_check();
+    FOR EACH ROW EXECUTE FUNCTION crm.workflow_transition_check();
 CREATE OR REPLACE TRIGGER definition_check BEFORE INSERT OR UPDATE ON crm.workflow_state
-    FOR EACH ROW EXECUTE FUNCTION crm.workflow_definition_check();
+    FOR EACH ROW EXECUTE FUNCTION crm.workflow_state_check();
 
 CREATE OR REPLACE FUNCTION crm.workflow_rules_changed() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'pgcrm_workflow_rules_changed';

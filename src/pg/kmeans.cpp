@@ -173,6 +173,27 @@ Classifier classifier_of(HeapTupleHeader model, MemoryContext context) {
     return c;
 }
 
+// The model's scaling (the identity when it has none); inside guard, as it allocates.
+km::Scaling scaling_of(const Classifier& c) {
+    km::Scaling scaling;
+    if (c.mean) {
+        scaling.mean.assign(c.mean, c.mean + c.d);
+        scaling.scale.assign(c.scale, c.scale + c.d);
+    }
+    return scaling;
+}
+
+// The rows of the query text in argument 0, to be read against a model.
+TrainingSet* read_source_of(FunctionCallInfo fcinfo, const Classifier& c) {
+    TrainingSet* set = new_training_set(false);
+    pgcrm::pg::training_read_query(set, text_to_cstring(PG_GETARG_TEXT_PP(0)), nullptr);
+    require_rows(set);
+    if (set->d != c.d)
+        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                        errmsg("the source has %d features, the model has %d", set->d, c.d)));
+    return set;
+}
+
 void* parse_classifier(HeapTupleHeader model, MemoryContext context) {
     auto* c = static_cast<Classifier*>(MemoryContextAlloc(context, sizeof(Classifier)));
     *c = classifier_of(model, context);
@@ -265,20 +286,10 @@ PGCRM_FUNCTION(pgcrm_silhouette) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("sample_size must be at least 2, not %lld", static_cast<long long>(sample))));
     const Classifier c = classifier_of(PG_GETARG_HEAPTUPLEHEADER(1), CurrentMemoryContext);
-    TrainingSet* set = new_training_set(false);
-    pgcrm::pg::training_read_query(set, text_to_cstring(PG_GETARG_TEXT_PP(0)), nullptr);
-    require_rows(set);
-    if (set->d != c.d)
-        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-                        errmsg("the source has %d features, the model has %d", set->d, c.d)));
+    TrainingSet* set = read_source_of(fcinfo, c);
     const double value = guard([&] {
         km::Dataset data = dataset(set);
-        if (c.mean) {
-            km::Scaling scaling;
-            scaling.mean.assign(c.mean, c.mean + c.d);
-            scaling.scale.assign(c.scale, c.scale + c.d);
-            km::apply(scaling, data);
-        }
+        km::apply(scaling_of(c), data);
         return km::silhouette(data, km::assign(data, c.centroids, c.k), c.k, sample);
     });
     MemoryContextDelete(set->context);
@@ -296,20 +307,11 @@ PGCRM_FUNCTION(pgcrm_kmeans_refine) {
     const int max_iter = PG_ARGISNULL(2) ? defaults.max_iter : PG_GETARG_INT32(2);
     const double tol = PG_ARGISNULL(3) ? defaults.tol : PG_GETARG_FLOAT8(3);
     const Classifier c = classifier_of(PG_GETARG_HEAPTUPLEHEADER(1), CurrentMemoryContext);
-    TrainingSet* set = new_training_set(false);
-    pgcrm::pg::training_read_query(set, text_to_cstring(PG_GETARG_TEXT_PP(0)), nullptr);
-    require_rows(set);
-    if (set->d != c.d)
-        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-                        errmsg("the source has %d features, the model has %d", set->d, c.d)));
+    TrainingSet* set = read_source_of(fcinfo, c);
     const ModelData model = guard([&] {
         km::Dataset data = dataset(set);
-        km::Scaling scaling;
-        if (c.mean) {
-            scaling.mean.assign(c.mean, c.mean + c.d);
-            scaling.scale.assign(c.scale, c.scale + c.d);
-            km::apply(scaling, data);
-        }
+        const km::Scaling scaling = scaling_of(c);
+        km::apply(scaling, data);
         const km::Model m = km::refine(data, scaling, std::vector<double>(c.centroids, c.centroids + c.k * c.d), max_iter, tol);
         return model_data(set, m);
     });

@@ -51,7 +51,14 @@ SQL
   }
   local before after updated fresh held
   before=$(fingerprint)
-  psql -d "$old" -c "ALTER EXTENSION pgcrm UPDATE"
+  # One release at a time, as CHANGELOG.md advises: each update locks its
+  # tables first, before an autovacuum can (see sql/versions/). 0.2.0's update
+  # did not, so the tables just filled are vacuumed here, as autovacuum would.
+  psql -d "$old" -q -c "VACUUM ANALYZE"
+  local step
+  for step in $(awk -v from="$previous" 'seen { print $1 } $1 == from { seen = 1 }' ../../sql/versions/RELEASES) "$current"; do
+    psql -d "$old" -c "ALTER EXTENSION pgcrm UPDATE TO '$step'"
+  done
   after=$(fingerprint)
   psql -d "$new" -c "CREATE EXTENSION pgcrm"
   q() { psql -d "$old" -tA -c "$1"; }
