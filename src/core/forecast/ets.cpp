@@ -347,13 +347,6 @@ double one_step(const Model& model, const States& st, int period) {
     }
 }
 
-double quantile_sorted(const std::vector<double>& v, double prob) {  // R's type 7
-    const double h = (v.size() - 1) * prob;
-    const size_t lo = static_cast<size_t>(std::floor(h));
-    const size_t hi = std::min(lo + 1, v.size() - 1);
-    return v[lo] + (h - lo) * (v[hi] - v[lo]);
-}
-
 }  // namespace
 
 std::string Spec::name() const {
@@ -559,8 +552,8 @@ Intervals intervals(const Model& model, int horizon, const std::vector<double>& 
                 lo[h] = mu[h] - half;
                 hi[h] = mu[h] + half;
             } else {
-                lo[h] = quantile_sorted(simulated[h], tail);
-                hi[h] = quantile_sorted(simulated[h], 1 - tail);
+                lo[h] = timeseries::quantile(simulated[h], tail);
+                hi[h] = timeseries::quantile(simulated[h], 1 - tail);
             }
         }
         out.lower.push_back(std::move(lo));

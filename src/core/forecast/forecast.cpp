@@ -1,12 +1,15 @@
 #include "forecast.hpp"
 
 #include <algorithm>
-#include <boost/math/distributions/normal.hpp>
+#include <cstdio>
 #include <boost/math/distributions/students_t.hpp>
 
 #include "core/error.hpp"
-#include "ets.hpp"
 #include "core/interrupt.hpp"
+#include "ets.hpp"
+#include "intermittent.hpp"
+#include "prediction.hpp"
+#include "theta.hpp"
 
 namespace pgcrm::forecast {
 
@@ -24,20 +27,17 @@ bool alias(const std::string& method, ets::Spec& spec) {
     return code ? ets::parse_spec(code, spec) : ets::parse_spec(method, spec);
 }
 
-double z_value(double level) { return boost::math::quantile(boost::math::normal(), 0.5 + level / 200); }
+void take(Result& r, Prediction&& p) {
+    r.point = std::move(p.point);
+    r.lower = std::move(p.lower);
+    r.upper = std::move(p.upper);
+}
 
 // Intervals point ± z·se[h] for every level.
 void normal_intervals(Result& r, const std::vector<double>& levels, const std::vector<double>& se) {
-    for (double level : levels) {
-        std::vector<double> lo(r.point.size()), hi(r.point.size());
-        for (size_t h = 0; h < r.point.size(); ++h) {
-            const double half = z_value(level) * se[h];
-            lo[h] = r.point[h] - half;
-            hi[h] = r.point[h] + half;
-        }
-        r.lower.push_back(std::move(lo));
-        r.upper.push_back(std::move(hi));
-    }
+    Prediction p{std::move(r.point), {}, {}};
+    normal_bands(p, levels, se);
+    take(r, std::move(p));
 }
 
 // Naive (lag 1) and seasonal naive (lag m), as R's forecast::naive/snaive:
@@ -109,7 +109,53 @@ Result from_model(const ets::Model& model, const Options& o) {
     ets::Intervals iv = ets::intervals(model, o.horizon, o.levels);
     r.lower = std::move(iv.lower);
     r.upper = std::move(iv.upper);
+    r.fitted = model.fitted;
     return r;
+}
+
+Result theta_method(const std::vector<double>& y, const Options& o) {
+    const int n = static_cast<int>(y.size());
+    const int needed = ets::Spec{}.min_points(1);
+    if (n < needed)
+        throw Error(sqlstate::insufficient_data,
+                    "the Theta method needs at least " + std::to_string(needed) + " values; the series has " +
+                        std::to_string(n),
+                    "Use method 'auto', which falls back to the models the data can support.");
+    const theta::Model model = theta::fit(y, o.season_length);
+    Result r;
+    r.model = model.seasonal ? "Theta (deseasonalised)" : "Theta";
+    r.alpha = model.ses.params.alpha;
+    r.sigma2 = model.ses.sigma2;
+    take(r, theta::predict(model, o.horizon, o.levels));
+    r.fitted = model.fitted;
+    return r;
+}
+
+Result intermittent_method(const std::vector<double>& y, const Options& o, intermittent::Method method) {
+    const intermittent::Model model = intermittent::fit(y, method);
+    Result r;
+    r.model = intermittent::name(method);
+    r.alpha = model.alpha;
+    if (method == intermittent::Method::tsb) r.beta = model.beta;
+    take(r, intermittent::predict(model, y, o.horizon, o.levels));
+    r.fitted = model.fitted;
+    return r;
+}
+
+// 'auto' on demand with many zeros (docs/forecast.md): SBA or TSB, saying why.
+bool intermittent_auto(const std::vector<double>& y, const Options& o, Result& r) {
+    if (std::any_of(y.begin(), y.end(), [](double v) { return v < 0; })) return false;
+    const intermittent::Profile p = intermittent::profile(y);
+    if (p.demands < 2 || !p.intermittent()) return false;
+    const intermittent::Method method = intermittent::choose(p);
+    r = intermittent_method(y, o, method);
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "intermittent demand (%d of %zu periods with demand, ADI %.2f > 1.32, CV² %.2f: %s)",
+                  p.demands, y.size(), p.adi, p.cv2, p.lumpy() ? "lumpy" : "intermittent");
+    r.note = buf;
+    if (method == intermittent::Method::tsb)
+        r.note += "; no demand for " + std::to_string(p.trailing_zeros) + " periods, more than twice the ADI: TSB";
+    return true;
 }
 
 Result unknown_spread(const std::vector<double>& y, const Options& o, const char* model, std::string note,
@@ -131,6 +177,7 @@ Result automatic(const std::vector<double>& y, const Options& o) {
         return unknown_spread(y, o, "naive", "a single value: the forecast repeats it and its spread is unknown", NAN);
     if (std::all_of(y.begin(), y.end(), [&](double v) { return v == y[0]; }))
         return unknown_spread(y, o, "constant", "the series is constant", 0.0);
+    if (Result sparse; intermittent_auto(y, o, sparse)) return sparse;
     const int m = o.season_length;
     const bool positive = std::all_of(y.begin(), y.end(), [](double v) { return v > 0; });
     std::string note;
@@ -205,10 +252,11 @@ void validate(const Options& o) {
                         "interval levels are percentages between 0 and 100 exclusive; got " + std::to_string(level),
                         "Pass e.g. '{80,95}'.");
     ets::Spec spec;
+    intermittent::Method sparse;
     if (o.method != "auto" && o.method != "naive" && o.method != "snaive" && o.method != "linear" &&
-        !alias(o.method, spec))
+        o.method != "theta" && !intermittent::parse_method(o.method, sparse) && !alias(o.method, spec))
         throw Error(sqlstate::invalid_parameter_value, "unknown forecasting method \"" + o.method + "\"",
-                    "Use 'auto', 'naive', 'snaive', 'linear', 'ses', 'holt', 'damped', 'hw_additive', "
+                    "Use 'auto', 'naive', 'snaive', 'linear', 'theta', 'croston', 'sba', 'tsb', 'ses', 'holt', 'damped', 'hw_additive', "
                     "'hw_multiplicative' or an ETS code such as 'MAdM'.");
 }
 
@@ -231,6 +279,9 @@ Result forecast(const std::vector<double>& y, const Options& o) {
         return lag_walk(y, o, lag);
     }
     if (o.method == "linear") return linear_trend(y, o);
+    if (o.method == "theta") return theta_method(y, o);
+    intermittent::Method sparse;
+    if (intermittent::parse_method(o.method, sparse)) return intermittent_method(y, o, sparse);
     ets::Spec spec;
     alias(o.method, spec);
     return from_model(ets::fit(y, o.season_length, spec), o);

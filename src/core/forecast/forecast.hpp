@@ -33,6 +33,7 @@ struct Result {
     double sigma2 = NAN;  // one-step error variance (relative for multiplicative error)
     std::vector<double> point;
     std::vector<std::vector<double>> lower, upper;  // [level][step]; NaN when unknown
+    std::vector<double> fitted;  // one-step in-sample forecasts, NaN where a method has none
 };
 
 // 'auto' fits every ETS model the data supports (error A/M, trend N/A/Ad,

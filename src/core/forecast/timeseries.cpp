@@ -309,6 +309,28 @@ Accuracy accuracy(const std::vector<double>& actual, const std::vector<double>& 
     return a;
 }
 
+std::vector<double> acf(const std::vector<double>& y, int max_lag) {
+    const int n = static_cast<int>(y.size());
+    double mean = 0;
+    for (double v : y) mean += v / n;
+    double c0 = 0;
+    for (double v : y) c0 += (v - mean) * (v - mean);
+    std::vector<double> r(max_lag, 0.0);
+    for (int k = 1; k <= max_lag && k < n; ++k) {
+        double c = 0;
+        for (int t = 0; t + k < n; ++t) c += (y[t] - mean) * (y[t + k] - mean);
+        r[k - 1] = c / c0;
+    }
+    return r;
+}
+
+double quantile(const std::vector<double>& v, double prob) {
+    const double h = (v.size() - 1) * prob;
+    const size_t lo = static_cast<size_t>(std::floor(h));
+    const size_t hi = std::min(lo + 1, v.size() - 1);
+    return v[lo] + (h - lo) * (v[hi] - v[lo]);
+}
+
 Line fit_line(const double* y, int n) {
     double t_mean = (n + 1) / 2.0, y_mean = 0;
     for (int i = 0; i < n; ++i) y_mean += y[i] / n;

@@ -67,6 +67,13 @@ struct Accuracy {
 double mase_scale(const std::vector<double>& history, int m);
 Accuracy accuracy(const std::vector<double>& actual, const std::vector<double>& forecast, double scale);
 
+// Sample autocorrelations r_1..r_max_lag, as R's acf(): deviations from the
+// mean, both sums divided by n. A constant series has NaN.
+std::vector<double> acf(const std::vector<double>& y, int max_lag);
+
+// The quantile of sorted values at probability prob, as R's quantile(type = 7).
+double quantile(const std::vector<double>& sorted, double prob);
+
 // Ordinary least squares of y on 1..n: y ≈ intercept + slope·t.
 struct Line {
     double intercept, slope;
