@@ -178,37 +178,62 @@ StateSpace state_space(const Polynomials& poly) {
     return ss;
 }
 
-// P ← T P T′ + R R′ for the companion T, in O(r²).
-void propagate(const StateSpace& ss, const Matrix& P, Matrix& out, Matrix& work) {
-    const int r = ss.r;
-    for (int j = 0; j < r; ++j)
-        for (int i = 0; i < r; ++i) work(i, j) = ss.phi[i] * P(0, j) + (i + 1 < r ? P(i + 1, j) : 0.0);
-    for (int j = 0; j < r; ++j)
-        for (int i = 0; i < r; ++i)
-            out(i, j) = ss.phi[j] * work(i, 0) + (j + 1 < r ? work(i, j + 1) : 0.0) + ss.R[i] * ss.R[j];
+// True when φ(B) is stationary: the Durbin–Levinson recursion run backwards
+// gives partial autocorrelations all inside (−1, 1).
+bool stationary_polynomial(const std::vector<double>& phi) {
+    std::vector<double> cur = phi, work(phi.size());
+    for (int j = static_cast<int>(phi.size()) - 1; j >= 0; --j) {
+        const double a = cur[j];
+        if (!(std::fabs(a) < 1)) return false;
+        for (int k = 0; k < j; ++k) work[k] = (cur[k] + a * cur[j - k - 1]) / (1 - a * a);
+        for (int k = 0; k < j; ++k) cur[k] = work[k];
+    }
+    return true;
 }
 
-// The stationary covariance of the state, P = T P T′ + R R′, by doubling:
-// P = Σ_k T^k R R′ T′^k summed 2^j terms at a time. False when it does not
-// converge (the AR part is not stationary).
-bool stationary_covariance(const StateSpace& ss, Matrix& P) {
-    const int r = ss.r;
-    Matrix A = Matrix::Zero(r, r);
-    for (int i = 0; i < r; ++i) {
-        A(i, 0) = ss.phi[i];
-        if (i + 1 < r) A(i, i + 1) = 1;
+// The stationary covariance of the state, P = T P T′ + R R′ (unit innovation
+// variance), from the process's autocovariances γ and ψ weights
+// (Brockwell & Davis 1991, §3.3): the first row is
+// P[0][j] = Σ_{k≥j} φ_{k+1} γ(k−j+1) + θ_k ψ_{k−j}, and the equation itself
+// gives P[i][j] from P[i+1][j+1]. False when the AR part is not stationary.
+bool stationary_covariance(const StateSpace& ss, const Polynomials& poly, Matrix& P) {
+    const int r = ss.r, p = static_cast<int>(poly.phi.size());
+    if (!stationary_polynomial(poly.phi)) return false;
+    std::vector<double> psi(r + 1, 0.0), c(r + 1, 0.0), gamma(r + 1, 0.0);
+    for (int j = 0; j <= r; ++j) {
+        double v = j < r ? ss.R[j] : 0.0;
+        for (int i = 1; i <= std::min(j, p); ++i) v += poly.phi[i - 1] * psi[j - i];
+        psi[j] = v;
     }
-    const Eigen::Map<const Vector> R(ss.R.data(), r);
-    P = R * R.transpose();
-    for (int j = 0; j < 60; ++j) {
-        const Matrix AP = A * P;
-        P += AP * A.transpose();
-        A = A * A;
-        const double rest = A.cwiseAbs().maxCoeff();
-        if (!std::isfinite(rest) || !P.allFinite()) return false;
-        if (rest < 1e-17) return true;
+    for (int k = 0; k <= r; ++k)
+        for (int j = k; j < r; ++j) c[k] += ss.R[j] * psi[j - k];
+    if (p > 0) {
+        Matrix A = Matrix::Identity(p + 1, p + 1);
+        for (int k = 0; k <= p; ++k)
+            for (int i = 1; i <= p; ++i) A(k, std::abs(k - i)) -= poly.phi[i - 1];
+        const Vector g = A.partialPivLu().solve(Eigen::Map<const Vector>(c.data(), p + 1));
+        for (int k = 0; k <= p && k <= r; ++k) gamma[k] = g[k];
     }
-    return false;
+    for (int k = p + 1; k <= r; ++k) {
+        double v = c[k];
+        for (int i = 1; i <= p; ++i) v += poly.phi[i - 1] * gamma[k - i];
+        gamma[k] = v;
+    }
+    P.resize(r, r);
+    for (int j = 0; j < r; ++j) {
+        double v = 0;
+        for (int k = j; k < r; ++k) v += ss.phi[k] * gamma[k - j + 1] + ss.R[k] * psi[k - j];
+        P(0, j) = P(j, 0) = v;
+    }
+    for (int i = r - 1; i >= 1; --i)
+        for (int j = r - 1; j >= i; --j) {
+            double v = ss.phi[i] * ss.phi[j] * P(0, 0) + ss.R[i] * ss.R[j];
+            if (j + 1 < r) v += ss.phi[i] * P(0, j + 1);
+            if (i + 1 < r) v += ss.phi[j] * P(i + 1, 0);
+            if (i + 1 < r && j + 1 < r) v += P(i + 1, j + 1);
+            P(i, j) = P(j, i) = v;
+        }
+    return P.allFinite();
 }
 
 struct Filtered {
@@ -223,8 +248,10 @@ struct Filtered {
 // The stationary covariance of the ARMA state; false when there is none.
 bool initial_covariance(const StateSpace& ss, const Polynomials& poly, Matrix& P) {
     P.resize(ss.r, ss.r);
-    if (ss.r == 1) P(0, 0) = poly.phi.empty() ? 1.0 : 1 / (1 - poly.phi[0] * poly.phi[0]);
-    else if (!stationary_covariance(ss, P)) return false;
+    if (ss.r == 1) {
+        if (!poly.phi.empty() && !(std::fabs(poly.phi[0]) < 1)) return false;
+        P(0, 0) = poly.phi.empty() ? 1.0 : 1 / (1 - poly.phi[0] * poly.phi[0]);
+    } else if (!stationary_covariance(ss, poly, P)) return false;
     return P(0, 0) > 0 && std::isfinite(P(0, 0));
 }
 
@@ -235,35 +262,52 @@ bool initial_covariance(const StateSpace& ss, const Polynomials& poly, Matrix& P
 bool kalman(const std::vector<double>& w, const Polynomials& poly, Filtered& f) {
     const StateSpace ss = state_space(poly);
     const int r = ss.r, n = static_cast<int>(w.size());
-    Matrix P, Pnew(r, r), work(r, r);
-    if (!initial_covariance(ss, poly, P)) return false;
-    Vector a = Vector::Zero(r), anew(r), M(r);
+    Matrix P0;
+    if (!initial_covariance(ss, poly, P0)) return false;
+    // Plain arrays, column-major, symmetric: this loop is most of a search's time.
+    std::vector<double> P(P0.data(), P0.data() + r * r), TP(r * r), a(r, 0.0), anew(r), M(r);
+    const double* phi = ss.phi.data();
+    const double* R = ss.R.data();
     f.ssq = f.sumlog = 0;
     f.nu = 0;
     f.innovations.resize(n);
     bool steady = false;
     for (int t = 0; t < n; ++t) {
-        for (int i = 0; i < r; ++i) anew[i] = ss.phi[i] * a[0] + (i + 1 < r ? a[i + 1] : 0.0);
+        for (int i = 0; i < r; ++i) anew[i] = phi[i] * a[0] + (i + 1 < r ? a[i + 1] : 0.0);
         const double v = w[t] - anew[0];
         if (!std::isfinite(v)) return false;
         ++f.nu;
         if (steady) {
             f.ssq += v * v;
             f.innovations[t] = v;
-            for (int i = 0; i < r; ++i) a[i] = anew[i] + ss.R[i] * v;
+            for (int i = 0; i < r; ++i) a[i] = anew[i] + R[i] * v;
             continue;
         }
-        if (t == 0) Pnew = P;
-        else propagate(ss, P, Pnew, work);
-        const double F = Pnew(0, 0);
+        if (t > 0) {
+            // P ← T P T′ + R R′ for the companion T: TP = T·P, then TP·T′.
+            for (int j = 0; j < r; ++j)
+                for (int i = 0; i < r; ++i) TP[i + r * j] = phi[i] * P[r * j] + (i + 1 < r ? P[i + 1 + r * j] : 0.0);
+            for (int j = 0; j < r; ++j)
+                for (int i = j; i < r; ++i) {
+                    const double v2 = phi[j] * TP[i] + (j + 1 < r ? TP[i + r * (j + 1)] : 0.0) + R[i] * R[j];
+                    P[i + r * j] = P[j + r * i] = v2;
+                }
+        }
+        const double F = P[0];
         if (!(F > 0)) return false;
-        M = Pnew.col(0);
+        for (int i = 0; i < r; ++i) M[i] = P[i];
         f.ssq += v * v / F;
         f.sumlog += std::log(F);
         f.innovations[t] = v / std::sqrt(F);
-        a = anew + M * (v / F);
-        P = Pnew - M * M.transpose() / F;
-        steady = P.cwiseAbs().maxCoeff() < 1e-13;
+        double largest = 0;
+        for (int i = 0; i < r; ++i) a[i] = anew[i] + M[i] * (v / F);
+        for (int j = 0; j < r; ++j)
+            for (int i = j; i < r; ++i) {
+                const double v2 = P[i + r * j] - M[i] * M[j] / F;
+                P[i + r * j] = P[j + r * i] = v2;
+                largest = std::max(largest, std::fabs(v2));
+            }
+        steady = largest < 1e-13;
     }
     return std::isfinite(f.ssq) && std::isfinite(f.sumlog);
 }
@@ -280,49 +324,56 @@ bool kalman_diffuse(const std::vector<double>& z, const Polynomials& poly, const
     const int r = ss.r, nd = static_cast<int>(dlt.size()), rd = r + nd, n = static_cast<int>(z.size());
     Matrix Q0;
     if (!initial_covariance(ss, poly, Q0)) return false;
-    Matrix P = Matrix::Zero(rd, rd), Pnew(rd, rd), mm(rd, rd);
-    P.topLeftCorner(r, r) = Q0;
-    for (int i = 0; i < nd; ++i) P(r + i, r + i) = kappa;
-    Vector a = Vector::Zero(rd), anew(rd), M(rd);
+    std::vector<double> P(rd * rd, 0.0), mm(rd * rd), a(rd, 0.0), anew(rd), M(rd);
+    for (int j = 0; j < r; ++j)
+        for (int i = 0; i < r; ++i) P[i + rd * j] = Q0(i, j);
+    for (int i = 0; i < nd; ++i) P[(r + i) * (rd + 1)] = kappa;
+    const double* phi = ss.phi.data();
+    const double* R = ss.R.data();
     f.ssq = f.sumlog = 0;
     f.nu = 0;
     f.innovations.resize(n);
     f.counted.assign(n, false);
-    // Rows of T·X for the companion-plus-differencing T, in O(rd) each.
-    auto times_T = [&](const auto& X, int j, int i) {
-        if (i < r) return ss.phi[i] * X(0, j) + (i + 1 < r ? X(i + 1, j) : 0.0);
-        if (i == r) {
-            double v = X(0, j);
-            for (int k = 0; k < nd; ++k) v += dlt[k] * X(r + k, j);
-            return v;
-        }
-        return X(i - 1, j);
-    };
     for (int t = 0; t < n; ++t) {
         for (int i = 0; i < rd; ++i) {
-            if (i < r) anew[i] = ss.phi[i] * a[0] + (i + 1 < r ? a[i + 1] : 0.0);
+            if (i < r) anew[i] = phi[i] * a[0] + (i + 1 < r ? a[i + 1] : 0.0);
             else if (i == r) {
                 double v = a[0];
                 for (int k = 0; k < nd; ++k) v += dlt[k] * a[r + k];
                 anew[i] = v;
             } else anew[i] = a[i - 1];
         }
-        if (t == 0) Pnew = P;
-        else {
-            for (int j = 0; j < rd; ++j)
-                for (int i = 0; i < rd; ++i) mm(i, j) = times_T(P, j, i);
-            // Pnew = (T P) T′ = T (T P)′ transposed, P symmetric.
-            const Matrix mmT = mm.transpose();
-            for (int j = 0; j < rd; ++j)
-                for (int i = 0; i < rd; ++i) Pnew(j, i) = times_T(mmT, j, i);
-            for (int i = 0; i < r; ++i)
-                for (int j = 0; j < r; ++j) Pnew(i, j) += ss.R[i] * ss.R[j];
+        if (t > 0) {
+            // mm = T P, then P = mm T′ + R R′, for the companion-plus-differencing T.
+            for (int j = 0; j < rd; ++j) {
+                const double* col = &P[rd * j];
+                for (int i = 0; i < rd; ++i) {
+                    double v;
+                    if (i < r) v = phi[i] * col[0] + (i + 1 < r ? col[i + 1] : 0.0);
+                    else if (i == r) {
+                        v = col[0];
+                        for (int k = 0; k < nd; ++k) v += dlt[k] * col[r + k];
+                    } else v = col[i - 1];
+                    mm[i + rd * j] = v;
+                }
+            }
+            for (int i = 0; i < rd; ++i)
+                for (int j = i; j < rd; ++j) {
+                    double v;
+                    if (j < r) v = phi[j] * mm[i] + (j + 1 < r ? mm[i + rd * (j + 1)] : 0.0);
+                    else if (j == r) {
+                        v = mm[i];
+                        for (int k = 0; k < nd; ++k) v += dlt[k] * mm[i + rd * (r + k)];
+                    } else v = mm[i + rd * (j - 1)];
+                    if (i < r && j < r) v += R[i] * R[j];
+                    P[i + rd * j] = P[j + rd * i] = v;
+                }
         }
         double resid = z[t] - anew[0];
         for (int i = 0; i < nd; ++i) resid -= dlt[i] * anew[r + i];
         for (int i = 0; i < rd; ++i) {
-            double v = Pnew(i, 0);
-            for (int j = 0; j < nd; ++j) v += Pnew(i, r + j) * dlt[j];
+            double v = P[i];
+            for (int j = 0; j < nd; ++j) v += P[i + rd * (r + j)] * dlt[j];
             M[i] = v;
         }
         double gain = M[0];
@@ -335,11 +386,12 @@ bool kalman_diffuse(const std::vector<double>& z, const Polynomials& poly, const
             f.counted[t] = true;
         }
         f.innovations[t] = resid / std::sqrt(gain);
-        a = anew + M * (resid / gain);
-        P = Pnew - M * M.transpose() / gain;
+        for (int i = 0; i < rd; ++i) a[i] = anew[i] + M[i] * resid / gain;
+        for (int j = 0; j < rd; ++j)
+            for (int i = j; i < rd; ++i) P[i + rd * j] = P[j + rd * i] = P[i + rd * j] - M[i] * M[j] / gain;
     }
-    f.state = a;
-    f.cov = P;
+    f.state = Eigen::Map<const Vector>(a.data(), rd);
+    f.cov = Eigen::Map<const Matrix>(P.data(), rd, rd);
     return f.nu > 0 && std::isfinite(f.ssq) && std::isfinite(f.sumlog);
 }
 
@@ -515,7 +567,8 @@ void summarise(const std::vector<double>& y, Model& model, bool diffuse);
 
 // One fit; `diffuse` picks R's likelihood, otherwise the fast exact one of
 // the differenced series (the search's, whose models need no forecasts).
-Model fit_model(const std::vector<double>& y, const Order& given, Method method, bool diffuse) {
+Model fit_model(const std::vector<double>& y, const Order& given, Method method, bool diffuse,
+                const std::vector<double>* start = nullptr) {
     Order o = given;
     if (o.m < 2) o.m = 1, o.P = o.D = o.Q = 0;
     if (o.d + o.D > 1) o.constant = false;  // R fits no constant with two differences
@@ -532,7 +585,8 @@ Model fit_model(const std::vector<double>& y, const Order& given, Method method,
     const int ncss = css_count(y, o);
     if (ncss < 1)
         throw Error(sqlstate::insufficient_data, name(o) + " leaves no values for the conditional sum of squares");
-    if (method != Method::ml && k > 0) {
+    if (start) coef = *start;
+    else if (method != Method::ml && k > 0) {
         const Vector x = least_squares(Eigen::Map<const Vector>(coef.data(), k), ncss, [&](const Vector& c, Vector& r) {
             css_residuals(y, o, c.data(), r.data());
             for (int i = ncss; i < r.size(); ++i) r[i] = 0;
@@ -753,7 +807,7 @@ Candidate try_model(const std::vector<double>& y, const Order& o, bool approxima
 
 }  // namespace
 
-Search automatic(const std::vector<double>& y, int m, bool seasonal) {
+Search automatic(const std::vector<double>& y, int m, bool seasonal, bool always_approximate) {
     const int n = static_cast<int>(y.size());
     if (!seasonal || m < 2) m = 1;
     int max_p = std::min(5, n / 3), max_q = std::min(5, n / 3);
@@ -777,7 +831,7 @@ Search automatic(const std::vector<double>& y, int m, bool seasonal) {
         if (max_P > 0) max_p = std::min(max_p, m - 1);
         if (max_Q > 0) max_q = std::min(max_q, m - 1);
     }
-    const bool approximate = n > 150 || m > 12;
+    const bool approximate = always_approximate || n > 150 || m > 12;
     double offset = 0;
     if (approximate) {
         try {
@@ -874,8 +928,9 @@ Search automatic(const std::vector<double>& y, int m, bool seasonal) {
     }
     if (!std::isfinite(best.ic))
         throw Error(sqlstate::insufficient_data, "no suitable ARIMA model found for the series");
-    // The chosen order refitted with R's likelihood, for R's numbers and the forecasts.
-    out.best = fit(y, best.order);
+    // The chosen model refitted with R's likelihood (from where the search
+    // left it), for R's numbers and the forecasts.
+    out.best = fit_model(y, best.order, Method::css_ml, true, &best.model.coef);
     return out;
 }
 

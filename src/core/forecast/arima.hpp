@@ -85,8 +85,10 @@ struct Search {
 // auto.arima's defaults: stepwise from (2,d,2)(1,D,1), max p, q 5, P, Q 2,
 // AICc; the approximation (CSS in the search, the best models refitted by
 // CSS-ML) for more than 150 values or m > 12. `seasonal` false searches
-// non-seasonal models only. Throws Error(insufficient_data) when no model
+// non-seasonal models only; `approximate` true searches with the
+// approximation whatever the length (auto.arima(approximation = TRUE)), which
+// is several times faster. Throws Error(insufficient_data) when no model
 // could be fitted.
-Search automatic(const std::vector<double>& y, int m, bool seasonal = true);
+Search automatic(const std::vector<double>& y, int m, bool seasonal = true, bool approximate = false);
 
 }  // namespace pgcrm::arima

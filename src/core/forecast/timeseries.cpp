@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <numeric>
 
+#include <boost/math/distributions/chi_squared.hpp>
+
 #include "core/error.hpp"
 
 namespace pgcrm::timeseries {
@@ -322,6 +324,17 @@ std::vector<double> acf(const std::vector<double>& y, int max_lag) {
         r[k - 1] = c / c0;
     }
     return r;
+}
+
+LjungBox ljung_box(const std::vector<double>& x, int lag, int fitdf) {
+    const double n = static_cast<double>(x.size());
+    const std::vector<double> r = acf(x, lag);
+    double q = 0;
+    for (int k = 1; k <= lag; ++k) q += r[k - 1] * r[k - 1] / (n - k);
+    q *= n * (n + 2);
+    const int df = lag - fitdf;
+    const double p = df > 0 ? boost::math::cdf(boost::math::complement(boost::math::chi_squared(df), q)) : NAN;
+    return {q, p};
 }
 
 double quantile(const std::vector<double>& v, double prob) {

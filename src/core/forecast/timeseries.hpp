@@ -71,6 +71,14 @@ Accuracy accuracy(const std::vector<double>& actual, const std::vector<double>& 
 // mean, both sums divided by n. A constant series has NaN.
 std::vector<double> acf(const std::vector<double>& y, int max_lag);
 
+// The Ljung–Box portmanteau test of residuals, as R's Box.test(x, lag,
+// type = "Ljung-Box", fitdf): Q = n(n+2) Σ r_k²/(n−k), χ² with lag − fitdf
+// degrees of freedom.
+struct LjungBox {
+    double statistic, p_value;
+};
+LjungBox ljung_box(const std::vector<double>& x, int lag, int fitdf = 0);
+
 // The quantile of sorted values at probability prob, as R's quantile(type = 7).
 double quantile(const std::vector<double>& sorted, double prob);
 
