@@ -472,3 +472,18 @@ TEST(Forecast, AutoSurvivesASolverFailureWhileRefining) {
     for (double v : r.point) EXPECT_TRUE(std::isfinite(v));
     for (const char* code : {"AAA", "MAA"}) EXPECT_NO_THROW(ets::fit(y, 12, spec(code))) << code;
 }
+
+// Interval scores by hand: 80% intervals (α = 0.2, 2/α = 10) [8, 12] and
+// [1, 3] against actuals 10 (inside: width 4) and 5 (above by 2: 2 + 10·2
+// = 22); Winkler (4 + 22)/2 = 13, MSIS 13/scale, coverage 1/2; bias is the
+// mean of forecast − actual, (9 − 10 + 2 − 5)/2 = −2 (R's ME is its negative).
+TEST(Timeseries, IntervalScoresByHand) {
+    timeseries::Accuracy a = timeseries::accuracy({10, 5}, {9, 2}, 4.0);
+    EXPECT_DOUBLE_EQ(a.bias, -2.0);
+    timeseries::interval_accuracy(a, {10, 5}, {8, 1}, {12, 3}, 80, 4.0);
+    EXPECT_DOUBLE_EQ(a.coverage, 0.5);
+    EXPECT_NEAR(a.winkler, 13.0, 1e-12);
+    EXPECT_NEAR(a.msis, 13.0 / 4, 1e-12);
+    EXPECT_THROW(timeseries::interval_accuracy(a, {10, 5}, {8, 4}, {12, 3}, 80, 4.0), Error);
+    EXPECT_THROW(timeseries::interval_accuracy(a, {10, 5}, {8, 1}, {12, 3}, 100, 4.0), Error);
+}

@@ -9,10 +9,10 @@
 #include <algorithm>
 #include <boost/math/distributions/normal.hpp>
 #include <cmath>
-#include <random>
 
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
+#include "random.hpp"
 #include "timeseries.hpp"
 
 namespace pgcrm::ets {
@@ -526,14 +526,13 @@ Intervals intervals(const Model& model, int horizon, const std::vector<double>& 
         }
     } else {
         simulated.assign(horizon, std::vector<double>(paths));
-        std::mt19937_64 engine(seed);
-        std::normal_distribution<double> noise(0.0, std::sqrt(sigma2));
+        forecast::NormalDraws noise(seed, std::sqrt(sigma2));
         for (int path = 0; path < paths; ++path) {
             if (path % 256 == 0) check_interrupts();
             States st = model.last;
             for (int h = 0; h < horizon; ++h) {
                 const double yhat = one_step(model, st, model.n + h);
-                const double e = noise(engine);
+                const double e = noise();
                 const double value = model.spec.multiplicative_error ? yhat * (1 + e) : yhat + e;
                 double sse, sum_log;
                 filter(&value, 1, model.m, model.spec, model.params, st, nullptr, nullptr, sse, sum_log, model.n + h);

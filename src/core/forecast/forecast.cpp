@@ -504,7 +504,13 @@ std::vector<BacktestOrigin> backtest(const std::vector<double>& y, const Options
         const std::vector<double> history(y.begin(), y.begin() + train);
         const std::vector<double> actual(y.begin() + train, y.begin() + train + o.horizon);
         const Result r = forecast(history, o);
-        out.push_back({train, r.model, timeseries::accuracy(actual, r.point, timeseries::mase_scale(history, o.season_length))});
+        const double scale = timeseries::mase_scale(history, o.season_length);
+        timeseries::Accuracy a = timeseries::accuracy(actual, r.point, scale);
+        const bool bounded = !r.lower.empty() && std::all_of(r.lower[0].begin(), r.lower[0].end(), [](double v) {
+            return std::isfinite(v);
+        }) && std::all_of(r.upper[0].begin(), r.upper[0].end(), [](double v) { return std::isfinite(v); });
+        if (bounded) timeseries::interval_accuracy(a, actual, r.lower[0], r.upper[0], o.levels[0], scale);
+        out.push_back({train, r.model, a});
     }
     return out;
 }

@@ -61,7 +61,8 @@ struct BacktestOrigin {
 
 // Rolling origin: `origins` forecasts of `horizon` steps, the last one ending
 // at the series' end, each origin one step later than the one before; MASE
-// is scaled by each training part.
+// and MSIS are scaled by each training part, and the interval scores are of
+// the first level in the options (none when there is none).
 std::vector<BacktestOrigin> backtest(const std::vector<double>& y, const Options& options, int origins);
 
 }  // namespace pgcrm::forecast
