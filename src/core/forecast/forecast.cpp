@@ -120,7 +120,7 @@ Result from_model(const ets::Model& model, const Options& o) {
     return r;
 }
 
-Result theta_method(const std::vector<double>& y, const Options& o) {
+Result theta_method(const std::vector<double>& y, const Options& o, bool seasonal = false) {
     const int n = static_cast<int>(y.size());
     const int needed = ets::Spec{}.min_points(1);
     if (n < needed)
@@ -128,7 +128,7 @@ Result theta_method(const std::vector<double>& y, const Options& o) {
                     "the Theta method needs at least " + std::to_string(needed) + " values; the series has " +
                         std::to_string(n),
                     "Use method 'auto', which falls back to the models the data can support.");
-    const theta::Model model = theta::fit(y, o.season_length);
+    const theta::Model model = theta::fit(y, o.season_length, seasonal);
     Result r;
     r.model = model.seasonal ? "Theta (deseasonalised)" : "Theta";
     r.alpha = model.ses.params.alpha;
@@ -325,22 +325,44 @@ Result automatic_arima(const std::vector<double>& y, const Options& o, bool appr
     return from_arima(arima::automatic(y, o.season_length, true, approximate).best, y, o);
 }
 
+// Whether the members treat the series as seasonal: the STL seasonal
+// strength above 0.64, the test auto.arima's nsdiffs uses for D.
+bool seasonal_series(const std::vector<double>& y, int m) {
+    return m > 1 && m <= 24 && static_cast<int>(y.size()) > 2 * m && stl::seasonal_strength(y, m) > 0.64;
+}
+
+// ETS for the combination: when the series is seasonal but AICc could not
+// afford the seasonal states (a short series), STL + ETS instead.
+Result ets_member(const std::vector<double>& y, const Options& o, bool seasonal) {
+    Result r = automatic_ets(y, o);
+    if (seasonal && r.model.size() > 2 && r.model.compare(r.model.size() - 2, 2, "N)") == 0) {
+        Result decomposed = stl_method(y, o, false);
+        decomposed.note = "the series is seasonal (STL strength > 0.64) but AICc chose " + r.model +
+                          "; ETS on the seasonally adjusted series instead";
+        return decomposed;
+    }
+    return r;
+}
+
 // The combination: the mean of the members' point forecasts and of their
 // bounds, level by level. A member that cannot be fitted is left out and
 // named. The ARIMA member searches with auto.arima's approximation, which
-// keeps the combination within twice the time of ETS alone.
+// keeps the combination within twice the time of ETS alone. All three agree
+// on seasonality: ARIMA's seasonal difference, ETS's seasonal states (or
+// STL) and Theta's deseasonalising follow the same seasonal-strength test.
 Result combination(const std::vector<double>& y, const Options& o) {
     const int n = static_cast<int>(y.size());
     const bool long_season = o.season_length > 24 || !o.extra_seasons.empty();
     const bool stl_possible = n > 2 * o.season_length && o.season_length > 1;
+    const bool seasonal = !long_season && seasonal_series(y, o.season_length);
     struct Member {
         const char* what;
         std::function<Result()> fit;
     };
     const std::vector<Member> members = {
-        {"ETS", [&] { return long_season && stl_possible ? stl_method(y, o, false) : automatic_ets(y, o); }},
+        {"ETS", [&] { return long_season && stl_possible ? stl_method(y, o, false) : ets_member(y, o, seasonal); }},
         {"ARIMA", [&] { return long_season && stl_possible ? stl_method(y, o, true, true) : automatic_arima(y, o, true); }},
-        {"Theta", [&] { return theta_method(y, o); }},
+        {"Theta", [&] { return theta_method(y, o, seasonal); }},
     };
     std::vector<Result> fits;
     std::string note;

@@ -13,12 +13,12 @@ namespace {
 constexpr double z90 = 1.6448536269514722;
 
 // The series SES sees: y divided by its seasonal indices when the test says so.
-Model prepare(const std::vector<double>& y, int m) {
+Model prepare(const std::vector<double>& y, int m, bool seasonal) {
     Model model;
     model.n = static_cast<int>(y.size());
     model.m = m;
     const bool positive = std::all_of(y.begin(), y.end(), [](double v) { return v > 0; });
-    if (positive && seasonality_test(y, m)) {
+    if (positive && ((seasonal && m > 1 && model.n > 2 * m) || seasonality_test(y, m))) {
         const timeseries::Decomposition d = timeseries::decompose(y, m, true);
         // Indices near 0 would blow the deseasonalised series up (thetaf's rule).
         model.seasonal = std::none_of(d.figure.begin(), d.figure.end(), [](double s) { return std::fabs(s) < 1e-4; });
@@ -55,8 +55,8 @@ bool seasonality_test(const std::vector<double>& y, int m) {
     return std::fabs(r[m - 1]) / std::sqrt((1 + 2 * sum) / n) > z90;
 }
 
-Model fit(const std::vector<double>& y, int m) {
-    Model model = prepare(y, m);
+Model fit(const std::vector<double>& y, int m, bool seasonal) {
+    Model model = prepare(y, m, seasonal);
     const std::vector<double> x = adjusted(model, y);
     model.ses = ets::fit(x, 1, ets::Spec{false, ets::Trend::none, ets::Season::none});
     finish(model, y, x);
@@ -64,7 +64,7 @@ Model fit(const std::vector<double>& y, int m) {
 }
 
 Model evaluate(const std::vector<double>& y, int m, double alpha, double level0) {
-    Model model = prepare(y, m);
+    Model model = prepare(y, m, false);
     const std::vector<double> x = adjusted(model, y);
     ets::Params p;
     p.alpha = alpha;

@@ -29,8 +29,9 @@ bool seasonality_test(const std::vector<double>& y, int m);
 
 // Fits the method; SES by maximum likelihood (R's ses, optimal initial level).
 // A series with values ≤ 0 is not deseasonalised (a multiplicative
-// decomposition needs positive values).
-Model fit(const std::vector<double>& y, int m);
+// decomposition needs positive values). `seasonal` true deseasonalises a
+// positive series of more than 2m values whatever the autocorrelation test says.
+Model fit(const std::vector<double>& y, int m, bool seasonal = false);
 
 // The method with SES's α and initial level given, as R reports them.
 Model evaluate(const std::vector<double>& y, int m, double alpha, double level0);
