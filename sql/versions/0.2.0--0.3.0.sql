@@ -44,3 +44,16 @@ BEGIN
         EXECUTE format('DROP FUNCTION %s', f);
     END LOOP;
 END $$;
+
+-- forecast: the result reports combinations' members, fitted values,
+-- residuals and their Ljung-Box test; accuracy and backtests score intervals
+-- and bias, so their signatures and result types grow.
+ALTER TYPE crm.forecast_result ADD ATTRIBUTE members text[], ADD ATTRIBUTE fitted float8[],
+    ADD ATTRIBUTE residuals float8[], ADD ATTRIBUTE ljung_box float8, ADD ATTRIBUTE ljung_box_p float8;
+ALTER TYPE crm.forecast_accuracy_result ADD ATTRIBUTE bias float8, ADD ATTRIBUTE coverage float8,
+    ADD ATTRIBUTE winkler float8, ADD ATTRIBUTE msis float8;
+ALTER TYPE crm.backtest_columns ADD ATTRIBUTE bias float8[], ADD ATTRIBUTE coverage float8[],
+    ADD ATTRIBUTE winkler float8[], ADD ATTRIBUTE msis float8[];
+DROP FUNCTION crm.forecast_accuracy(float8[], float8[], float8[], int);
+DROP FUNCTION crm.backtest(timestamptz[], float8[], int, int, int, text, text);
+DROP FUNCTION crm.backtest_arrays(timestamptz[], float8[], int, int, int, text, text);

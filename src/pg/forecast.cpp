@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/forecast/forecast.hpp"
+#include "core/forecast/stl.hpp"
 #include "core/forecast/timeseries.hpp"
 #include "datum.hpp"
 #include "core/error.hpp"
@@ -147,6 +148,15 @@ fc::Options core_options(const Options& o, int season_length) {
     return c;
 }
 
+// A daily series whose season length was inferred also has a yearly season,
+// which STL takes out when there are more than two years.
+constexpr int days_per_year = 365;
+
+std::vector<int> extra_seasons(const ts::Grid& grid, int given_season_length) {
+    if (given_season_length == 0 && grid.step.micros == USECS_PER_DAY) return {days_per_year};
+    return {};
+}
+
 void append(RowsState* s, int64 time, double value) {
     double row[2];
     std::memcpy(&row[0], &time, sizeof time);
@@ -183,7 +193,9 @@ Outcome compute(const Options& options, const TrainingSet* rows) {
     out.season_length = options.season_length > 0 ? options.season_length : grid.step.season_length();
     out.n = static_cast<int>(grid.values.size());
     out.filled = grid.filled;
-    out.result = fc::forecast(grid.values, core_options(options, out.season_length));
+    fc::Options core = core_options(options, out.season_length);
+    core.extra_seasons = extra_seasons(grid, options.season_length);
+    out.result = fc::forecast(grid.values, core);
     if (grid.values.size() > 1)
         for (int h = 1; h <= options.horizon; ++h) out.future.push_back(grid.time_at(out.n - 1 + h));
     for (size_t l = 0; l < out.result.lower.size(); ++l) {
@@ -199,6 +211,12 @@ Datum timestamps(const std::vector<int64_t>& local) {
     Datum* d = static_cast<Datum*>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
     for (int i = 0; i < n; ++i) d[i] = TimestampTzGetDatum(from_wall_clock(local[i]));
     return PointerGetDatum(construct_array(d, n, TIMESTAMPTZOID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+Datum text_array(const std::vector<std::string>& v) {
+    Datum* d = static_cast<Datum*>(palloc(sizeof(Datum) * (v.empty() ? 1 : v.size())));
+    for (size_t i = 0; i < v.size(); ++i) d[i] = CStringGetTextDatum(v[i].c_str());
+    return PointerGetDatum(construct_array(d, static_cast<int>(v.size()), TEXTOID, -1, false, TYPALIGN_INT));
 }
 
 // Fills row from out; calls PostgreSQL only, creates no C++ object.
@@ -226,6 +244,11 @@ void fill_result(ResultRow& row, const Options& options, const Outcome& out) {
     const int grid[2] = {options.level_count, options.horizon};
     row.datum("lower", pgcrm::pg::float8_array(out.lower.data(), 2, grid));
     row.datum("upper", pgcrm::pg::float8_array(out.upper.data(), 2, grid));
+    row.datum("members", r.members.empty() ? Datum(0) : text_array(r.members), r.members.empty());
+    row.array("fitted", r.fitted);
+    row.array("residuals", r.residuals);
+    row.number("ljung_box", r.ljung_box);
+    row.number("ljung_box_p", r.ljung_box_p);
 }
 
 // A series given as two arrays: checked sizes, on its grid.
@@ -310,17 +333,35 @@ PGCRM_FUNCTION(pgcrm_decompose_arrays) {
     const int season = season_arg(fcinfo, 2);
     const char* type = text_arg(fcinfo, 3, "type");
     const ts::Fill fill = fill_of(text_arg(fcinfo, 4, "fill"));
-    if (std::strcmp(type, "additive") != 0 && std::strcmp(type, "multiplicative") != 0)
+    if (std::strcmp(type, "additive") != 0 && std::strcmp(type, "multiplicative") != 0 && std::strcmp(type, "stl") != 0)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown decomposition type \"%s\"", type),
-                        errhint("Use 'additive' or 'multiplicative'.")));
-    const bool multiplicative = type[0] == 'm';
+                        errhint("Use 'additive', 'multiplicative' or 'stl'.")));
+    const bool multiplicative = type[0] == 'm', by_stl = type[0] == 's';
     ResultRow row(fcinfo);
     guard([&] {
         const ts::Grid grid = ts::regularize(std::vector<int64_t>(series.times, series.times + series.count),
                                              std::vector<double>(series.values, series.values + series.count), season,
                                              fill);
-        const ts::Decomposition d =
-            ts::decompose(grid.values, season > 0 ? season : grid.step.season_length(), multiplicative);
+        const int m = season > 0 ? season : grid.step.season_length();
+        ts::Decomposition d;
+        if (by_stl) {
+            // The seasons summed in one column; STL needs more than two of each.
+            std::vector<int> seasons{m};
+            for (int s : extra_seasons(grid, season)) seasons.push_back(s);
+            const pgcrm::stl::Multiple parts = pgcrm::stl::mstl(grid.values, seasons);
+            if (parts.periods.empty())
+                throw pgcrm::Error(pgcrm::sqlstate::insufficient_data,
+                                   "STL with season length " + std::to_string(m) + " needs more than " +
+                                       std::to_string(2 * m) + " values; the series has " +
+                                       std::to_string(grid.values.size()));
+            d.trend = parts.trend;
+            d.remainder = parts.remainder;
+            d.seasonal.assign(grid.values.size(), 0.0);
+            for (const auto& component : parts.seasonal)
+                for (size_t i = 0; i < component.size(); ++i) d.seasonal[i] += component[i];
+        } else {
+            d = ts::decompose(grid.values, m, multiplicative);
+        }
         std::vector<int64_t> times(grid.values.size());
         for (size_t i = 0; i < times.size(); ++i) times[i] = grid.time_at(static_cast<int64_t>(i));
         pg_call([&] {
@@ -343,24 +384,37 @@ PGCRM_FUNCTION(pgcrm_forecast_accuracy) {
     const double* forecast = doubles_of(PG_GETARG_DATUM(1), &n_forecast, "forecast");
     const double* history = PG_ARGISNULL(2) ? nullptr : doubles_of(PG_GETARG_DATUM(2), &n_history, "history");
     const int season = PG_ARGISNULL(3) ? 1 : season_arg(fcinfo, 3);
+    int n_lower = 0, n_upper = 0;
+    const double* lower = PG_NARGS() > 4 && !PG_ARGISNULL(4) ? doubles_of(PG_GETARG_DATUM(4), &n_lower, "lower") : nullptr;
+    const double* upper = PG_NARGS() > 5 && !PG_ARGISNULL(5) ? doubles_of(PG_GETARG_DATUM(5), &n_upper, "upper") : nullptr;
+    if ((lower == nullptr) != (upper == nullptr))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("lower and upper must be given together")));
+    const double level = PG_NARGS() > 6 && !PG_ARGISNULL(6) ? PG_GETARG_FLOAT8(6) : 95;
     ResultRow row(fcinfo);
     guard([&] {
         const double scale =
             history ? ts::mase_scale(std::vector<double>(history, history + n_history), season) : NAN;
-        const ts::Accuracy a = ts::accuracy(std::vector<double>(actual, actual + n_actual),
-                                            std::vector<double>(forecast, forecast + n_forecast), scale);
+        const std::vector<double> actuals(actual, actual + n_actual);
+        ts::Accuracy a = ts::accuracy(actuals, std::vector<double>(forecast, forecast + n_forecast), scale);
+        if (lower)
+            ts::interval_accuracy(a, actuals, std::vector<double>(lower, lower + n_lower),
+                                  std::vector<double>(upper, upper + n_upper), level, scale);
         row.datum("n", Int32GetDatum(a.n));
         row.number("mae", a.mae);
         row.number("rmse", a.rmse);
         row.number("mape", a.mape);
         row.number("smape", a.smape);
         row.number("mase", a.mase);
+        row.number("bias", a.bias);
+        row.number("coverage", a.coverage);
+        row.number("winkler", a.winkler);
+        row.number("msis", a.msis);
     });
     return row.build();
 }
 
 // crm.backtest_arrays(ts, value, horizon, origins, season_length, method,
-// fill) → per origin arrays, unnested by crm.backtest.
+// fill, level) → per origin arrays, unnested by crm.backtest.
 PGCRM_FUNCTION(pgcrm_backtest_arrays) {
     const ArraySeries series = array_series(fcinfo);
     require_arg(fcinfo, 2, "horizon");
@@ -369,6 +423,8 @@ PGCRM_FUNCTION(pgcrm_backtest_arrays) {
     const int season = season_arg(fcinfo, 4);
     const char* method = text_arg(fcinfo, 5, "method");
     const ts::Fill fill = fill_of(text_arg(fcinfo, 6, "fill"));
+    require_arg(fcinfo, 7, "level");
+    const double level = PG_GETARG_FLOAT8(7);
     ResultRow row(fcinfo);
     guard([&] {
         const ts::Grid grid = ts::regularize(std::vector<int64_t>(series.times, series.times + series.count),
@@ -378,10 +434,12 @@ PGCRM_FUNCTION(pgcrm_backtest_arrays) {
         o.horizon = horizon;
         o.season_length = season > 0 ? season : grid.step.season_length();
         o.method = method;
-        o.levels = {};
+        o.levels = {level};
+        o.extra_seasons = extra_seasons(grid, season);
         const std::vector<fc::BacktestOrigin> rows = fc::backtest(grid.values, o, origins);
         std::vector<int64_t> at;
-        std::vector<double> train, mae, rmse, mape, smape, mase;
+        std::vector<double> train, mae, rmse, mape, smape, mase, bias, coverage, winkler, msis;
+        std::vector<std::string> models;
         for (const auto& r : rows) {
             at.push_back(grid.time_at(r.train - 1));
             train.push_back(r.train);
@@ -390,19 +448,25 @@ PGCRM_FUNCTION(pgcrm_backtest_arrays) {
             mape.push_back(r.accuracy.mape);
             smape.push_back(r.accuracy.smape);
             mase.push_back(r.accuracy.mase);
+            bias.push_back(r.accuracy.bias);
+            coverage.push_back(r.accuracy.coverage);
+            winkler.push_back(r.accuracy.winkler);
+            msis.push_back(r.accuracy.msis);
+            models.push_back(r.model);
         }
         pg_call([&] {
             row.datum("origin", timestamps(at));
             row.array("train_n", train);
-            Datum* models = static_cast<Datum*>(palloc(sizeof(Datum) * rows.size()));
-            for (size_t i = 0; i < rows.size(); ++i) models[i] = CStringGetTextDatum(rows[i].model.c_str());
-            row.datum("model", PointerGetDatum(construct_array(models, static_cast<int>(rows.size()), TEXTOID, -1, false,
-                                                               TYPALIGN_INT)));
+            row.datum("model", text_array(models));
             row.array("mae", mae);
             row.array("rmse", rmse);
             row.array("mape", mape);
             row.array("smape", smape);
             row.array("mase", mase);
+            row.array("bias", bias);
+            row.array("coverage", coverage);
+            row.array("winkler", winkler);
+            row.array("msis", msis);
         });
     });
     return row.build();

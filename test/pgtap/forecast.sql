@@ -2,9 +2,11 @@
 -- r-base-core and r-cran-forecast) on R's AirPassengers, USAccDeaths, UKgas
 -- and Nile series: ets(y)$method and $loglik, naive(), snaive(), lm() +
 -- predict(interval = "prediction"), decompose() and accuracy(), printed with
--- 17 significant digits.
+-- 17 significant digits; thetaf(), Arima(), auto.arima(), stlf(), stl() and
+-- croston() likewise. Method 'ets' is what 'auto' was before combinations:
+-- the tests that pinned the old 'auto' choices now ask for 'ets'.
 BEGIN;
-SELECT plan(49);
+SELECT plan(71);
 SET LOCAL TimeZone = 'UTC';
 
 -- A plain table: parallel workers cannot read temporary ones.
@@ -20,7 +22,7 @@ SELECT has_function('crm', 'decompose', ARRAY['timestamp with time zone[]', 'dou
 
 -- One query, one forecast per series: the season length and step inferred.
 CREATE TEMP TABLE auto AS
-SELECT name, crm.forecast(t, v, 8) AS f FROM series GROUP BY name;
+SELECT name, crm.forecast(t, v, 8, NULL, 'ets') AS f FROM series GROUP BY name;
 SELECT results_eq($$SELECT name, (f).season_length, (f).step FROM auto ORDER BY name$$,
     $$VALUES ('air', 12, interval '1 month'), ('nile', 1, interval '1 year'), ('ukgas', 4, interval '3 months'),
              ('usacc', 12, interval '1 month')$$, 'season length and step inferred per group');
@@ -46,7 +48,7 @@ SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
 SET LOCAL max_parallel_workers_per_gather = 2;
 SET LOCAL parallel_leader_participation = off;
-SELECT results_eq($$SELECT name, (f).point FROM (SELECT name, crm.forecast(t, v, 8) f FROM series GROUP BY name) s ORDER BY name$$,
+SELECT results_eq($$SELECT name, (f).point FROM (SELECT name, crm.forecast(t, v, 8, NULL, 'ets') f FROM series GROUP BY name) s ORDER BY name$$,
                   $$SELECT name, (f).point FROM auto ORDER BY name$$, 'parallel equals serial');
 SELECT ok((SELECT crm.forecast(t, NULL::float8, 8) IS NULL AND crm.forecast(t, v, 8, 12) IS NULL FROM series
            WHERE name = 'no such series' OR v IS NULL),
@@ -55,10 +57,10 @@ RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_s
 RESET max_parallel_workers_per_gather; RESET parallel_leader_participation;
 
 -- A state passed as text (as Citus ships it) and merged gives the same forecast.
-CREATE AGGREGATE pg_temp.forecast_partial(timestamptz, float8, int) (SFUNC = crm.forecast_step, STYPE = bytea);
+CREATE AGGREGATE pg_temp.forecast_partial(timestamptz, float8, int, int, text) (SFUNC = crm.forecast_step, STYPE = bytea);
 CREATE AGGREGATE pg_temp.forecast_merge(bytea) (SFUNC = crm.forecast_combine, STYPE = bytea, FINALFUNC = crm.forecast_final);
 SELECT is((SELECT (pg_temp.forecast_merge(s::text::bytea)).point
-           FROM (SELECT pg_temp.forecast_partial(t, v, 8) s FROM series WHERE name = 'air' GROUP BY extract(year FROM t)) h),
+           FROM (SELECT pg_temp.forecast_partial(t, v, 8, NULL, 'ets') s FROM series WHERE name = 'air' GROUP BY extract(year FROM t)) h),
           (SELECT (f).point FROM auto WHERE name = 'air'), 'a forecast state through its text form, merged by year, gives the same forecast');
 SELECT throws_ok($$SELECT crm.forecast_final('\x00'::bytea)$$, '22P03', NULL, 'a final function refuses a value no aggregate made');
 
@@ -124,12 +126,12 @@ SELECT is((SELECT (crm.forecast(t, v, 3)).ts FROM (SELECT timestamptz '2023-01-0
 SELECT is((SELECT (crm.forecast(t, v, 2)).step FROM (SELECT timestamptz '2024-03-30' + make_interval(days => i) t, 1.0 + i % 3 v
                                                    FROM generate_series(0, 20) i) s), interval '1 day', 'daily across a DST change');
 SET LOCAL TimeZone = 'UTC';
-SELECT is((SELECT (crm.forecast(t, v, 2)).note FROM (SELECT timestamptz '2020-01-06' + make_interval(days => 7 * i) t, 10.0 + i % 5 v
+SELECT is((SELECT (crm.forecast(t, v, 2, NULL, 'ets')).note FROM (SELECT timestamptz '2020-01-06' + make_interval(days => 7 * i) t, 10.0 + i % 5 v
                                                    FROM generate_series(0, 119) i) s),
           'season length 52 is above the 24 ETS supports; chose among non-seasonal models', 'weekly: season 52, non-seasonal ETS');
 
 -- Fallbacks and bad input.
-SELECT alike((SELECT (crm.forecast(t, v, 3)).note FROM series WHERE name = 'air' AND t < '1950-04-01'),
+SELECT alike((SELECT (crm.forecast(t, v, 3, NULL, 'ets')).note FROM series WHERE name = 'air' AND t < '1950-04-01'),
             '15 values are too few for seasonal models with season length 12%', 'auto falls back and says why');
 SELECT is((SELECT (crm.forecast(t, v, 3)).model FROM series WHERE name = 'air' AND t < '1949-04-01'), 'naive', 'three values: naive');
 SELECT ok((SELECT (f).ts IS NULL AND (f).step IS NULL AND (f).point = '{112,112}' AND (f).lower[1][1] IS NULL
@@ -141,7 +143,10 @@ SELECT throws_ok($$SELECT crm.forecast(t, v - 200, 3, NULL, 'MAM') FROM series W
                  'multiplicative model on non-positive data');
 SELECT throws_ok($$SELECT crm.forecast(t, v, 0) FROM series WHERE name = 'air'$$, '22023', 'horizon must be between 1 and 10000; it is 0', 'horizon 0');
 SELECT throws_ok($$SELECT crm.forecast(t, v, 3, NULL, 'auto', '{80,100}') FROM series WHERE name = 'air'$$, '22023', NULL, 'level 100');
-SELECT throws_ok($$SELECT crm.forecast(t, v, 3, NULL, 'arima') FROM series WHERE name = 'air'$$, '22023', 'unknown forecasting method "arima"', 'unknown method');
+SELECT throws_ok($$SELECT crm.forecast(t, v, 3, NULL, 'prophet') FROM series WHERE name = 'air'$$, '22023', 'unknown forecasting method "prophet"', 'unknown method');
+SELECT throws_ok($$SELECT crm.forecast(t, v, 3, NULL, 'arima(1,3,0)') FROM series WHERE name = 'air'$$, '22023', NULL, 'ARIMA with three differences is not a method');
+SELECT throws_ok($$SELECT crm.forecast(t, v, 3, NULL, 'stl') FROM series WHERE name = 'air' AND t < '1950-06-01'$$, 'PC020',
+                 'STL with season length 12 needs more than 24 values; the series has 17', 'STL without two seasons');
 SELECT throws_ok($$SELECT crm.forecast(t, CASE WHEN t = '1950-01-01' THEN 'NaN' ELSE v END, 3) FROM series WHERE name = 'air'$$,
                  '22023', 'the value at 1950-01-01 is NaN', 'NaN value');
 SELECT throws_ok($$SELECT crm.forecast(t, v, 3) FROM series WHERE name IN ('air', 'usacc')$$, '22023', NULL, 'two series in one group: duplicate timestamps');
@@ -149,6 +154,87 @@ SELECT throws_ok($$SELECT crm.forecast(t, v, 3) FROM (VALUES ('2024-01-01 10:00:
                  '22023', NULL, 'irregular spacing');
 SELECT throws_ok($$SELECT crm.forecast(t, v, (v::int % 2) + 1) FROM series WHERE name = 'air'$$, '22023', NULL, 'options must not vary in a group');
 SELECT throws_ok($$SELECT crm.forecast_points(f, 90) FROM auto$$, '22023', NULL, 'a level the forecast does not have');
+
+-- 'auto': the combination of automatic ETS, ARIMA and Theta.
+CREATE TEMP TABLE comb AS
+SELECT name, crm.forecast(t, v, 6) AS f FROM series WHERE name IN ('usacc', 'nile') GROUP BY name;
+SELECT is((SELECT (f).members FROM comb WHERE name = 'usacc'),
+          ARRAY['ETS(A,N,A)', 'ARIMA(0,1,1)(2,1,0)[12]', 'Theta (deseasonalised)'],
+          'auto combines ETS, ARIMA (R''s auto.arima(approximation = TRUE) order) and Theta');
+SELECT ok((SELECT (f).model = 'mean of ' || array_to_string((f).members, ', ') FROM comb WHERE name = 'usacc'), 'the model names its members');
+SELECT ok((SELECT bool_and(abs(p.point - (e.point + a.point + th.point) / 3) < 1e-4 * p.point)
+             FROM comb c,
+                  crm.forecast_points((c.f)) p,
+                  crm.forecast_points((SELECT crm.forecast(t, v, 6, NULL, 'ets') FROM series WHERE name = 'usacc')) e,
+                  crm.forecast_points((SELECT crm.forecast(t, v, 6, NULL, 'arima(0,1,1)(2,1,0)') FROM series WHERE name = 'usacc')) a,
+                  crm.forecast_points((SELECT crm.forecast(t, v, 6, NULL, 'theta') FROM series WHERE name = 'usacc')) th
+            WHERE c.name = 'usacc' AND e.step = p.step AND a.step = p.step AND th.step = p.step),
+          'the point forecasts are the mean of the members');
+SELECT is((SELECT (crm.forecast(t, v, 6, NULL, 'comb')).point FROM series WHERE name = 'usacc'),
+          (SELECT (f).point FROM comb WHERE name = 'usacc'), 'comb is auto for a regular series');
+SELECT ok((SELECT cardinality((f).fitted) = 100 AND cardinality((f).residuals) = 100 AND (f).ljung_box > 0
+                  AND (f).ljung_box_p BETWEEN 0 AND 1 FROM comb WHERE name = 'nile'), 'fitted values, residuals and their Ljung-Box test');
+
+-- Single methods against R.
+SELECT ok((SELECT abs((f).point[1] / 440.07819108158640 - 1) < 5e-5 AND abs((f).point[8] / 601.10076309148610 - 1) < 5e-5
+             FROM (SELECT crm.forecast(t, v, 8, NULL, 'theta') f FROM series WHERE name = 'air') s),
+          'theta: thetaf(AirPassengers) to 5e-5');
+SELECT ok((SELECT (f).model = 'ARIMA(0,1,1)(0,1,1)[12]' AND (f).loglik >= -425.43999355313764 - 1e-4
+             FROM (SELECT crm.forecast(t, v, 6, NULL, 'arima') f FROM series WHERE name = 'usacc') s),
+          'arima: auto.arima(USAccDeaths) model, loglik within 1e-4 of R');
+SELECT ok((SELECT abs((f).loglik - -507.50144324098954) < 1e-3 AND (f).loglik >= -507.50144324098954 - 1e-4
+                  AND abs((f).point[1] / 447.05321107441216 - 1) < 1e-3
+             FROM (SELECT crm.forecast(t, v, 6, NULL, 'arima(0,1,1)(0,1,1)') f FROM series WHERE name = 'air') s),
+          'a fixed-order ARIMA: the likelihood and forecast of Arima(AirPassengers, (0,1,1)(0,1,1))');
+SELECT is((SELECT (crm.forecast(t, v, 6, NULL, 'arima(1,0,0) with mean')).model FROM series WHERE name = 'nile'),
+          'ARIMA(1,0,0) with non-zero mean', 'an ARIMA with a mean');
+SELECT ok((SELECT (f).model = 'STL(12) + ETS(A,N,N)' AND abs((f).point[1] / 8332.9518361715163 - 1) < 1e-4
+             FROM (SELECT crm.forecast(t, v, 6, NULL, 'stl') f FROM series WHERE name = 'usacc') s),
+          'stl: the model and forecast of stlf(USAccDeaths)');
+SELECT is((SELECT (crm.forecast(t, v, 6, NULL, 'stl_arima')).model FROM series WHERE name = 'usacc'),
+          'STL(12) + ARIMA(0,1,1)', 'stl_arima: the model of stlm(USAccDeaths, method = "arima")');
+
+-- Intermittent demand: many zero months, filled by fill 'zero'.
+CREATE TEMP TABLE sparse (t timestamptz, v float8);
+INSERT INTO sparse SELECT timestamptz '2022-01-01' + make_interval(months => (i - 1)::int), v
+  FROM unnest(ARRAY[0,0,3,0,0,0,5,0,2,0,0,0,0,4,0,0,6,0,0,0,1,0,0,3]::float8[]) WITH ORDINALITY u(v, i) WHERE v > 0;
+SELECT ok((SELECT (f).model = 'SBA' AND (f).note LIKE 'intermittent demand (7 of 22 periods%' AND (f).filled = 15
+             FROM (SELECT crm.forecast(t, v, 3, NULL, 'auto', '{80,95}', 'zero') f FROM sparse) s),
+          'fill zero: intermittent demand gets SBA, and the note says why');
+SELECT ok((SELECT abs((crm.forecast(t, v, 3, 12, 'croston', '{80,95}', 'zero')).point[1] - 0.98734965110975093) < 1e-12
+             FROM (SELECT * FROM sparse UNION ALL VALUES (timestamptz '2022-01-01', 0::float8), ('2022-02-01', 0)) s),
+          'croston: the rate of R croston()');
+SELECT ok((SELECT (crm.forecast(t, v, 3, 12, 'tsb', '{80,95}', 'zero')).lower[1][1] >= 0 FROM sparse),
+          'tsb: bounds never below zero');
+
+-- Long seasons: weekly data gets STL instead of a non-seasonal model.
+SELECT ok((SELECT (f).members[1] LIKE 'STL(52) + ETS(%' AND (f).members[2] LIKE 'STL(52) + ARIMA(%'
+             FROM (SELECT crm.forecast(t, v, 4) f FROM (
+                     SELECT timestamptz '2020-01-06' + make_interval(days => 7 * i) t, 100 + 30 * sin(2 * pi() * i / 52) + i % 7 v
+                       FROM generate_series(0, 155) i) w) s),
+          'weekly: the combination takes the 52-week season out by STL');
+SELECT is((SELECT round(seasonal::numeric, 8) FROM crm.decompose(
+              (SELECT array_agg(t ORDER BY t) FROM series WHERE name = 'usacc'),
+              (SELECT array_agg(v ORDER BY t) FROM series WHERE name = 'usacc'), NULL, 'stl') LIMIT 1),
+          -860.44950334::numeric, 'decompose type stl: mstl(USAccDeaths), stl with s.window 11');
+SELECT ok((SELECT max(abs(remainder)) < 3 AND max(seasonal) - min(seasonal) > 50 FROM crm.decompose(
+              (SELECT array_agg(timestamptz '2021-01-01' + make_interval(days => i) ORDER BY i) FROM generate_series(0, 1094) i),
+              (SELECT array_agg(200 + 30 * sin(2 * pi() * i / 365) + 5 * (i % 7) ORDER BY i) FROM generate_series(0, 1094) i),
+              NULL, 'stl')),
+          'daily data over three years: STL takes out the week and the year');
+
+-- Interval scores and bias, by hand: 80% intervals [8, 12] and [1, 3]
+-- against 10 (inside, width 4) and 5 (2 above: 2 + 10 x 2) give Winkler 13;
+-- the naive scale of {1,3,2,6} is (2 + 1 + 4)/3.
+SELECT is((SELECT (a.bias, a.coverage, round(a.winkler::numeric, 12), round(a.msis::numeric, 12))::text
+             FROM crm.forecast_accuracy('{10,5}', '{9,2}', '{1,3,2,6}', 1, '{8,1}', '{12,3}', 80) a),
+          '(-2,0.5,13.000000000000,5.571428571429)', 'forecast_accuracy: bias, coverage, Winkler score and MSIS');
+SELECT throws_ok($$SELECT crm.forecast_accuracy('{10,5}', '{9,2}', NULL, 1, '{8,1}', NULL)$$, '22004', NULL,
+                 'bounds come in pairs');
+SELECT ok((SELECT bool_and(coverage BETWEEN 0 AND 1 AND winkler > 0 AND msis > 0 AND bias IS NOT NULL) FROM crm.backtest(
+              (SELECT array_agg(t ORDER BY t) FROM series WHERE name = 'usacc'),
+              (SELECT array_agg(v ORDER BY t) FROM series WHERE name = 'usacc'), 6, 2, NULL, 'theta', 'error', 80)),
+          'backtest scores the interval of the level asked for');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -224,6 +224,7 @@ TEST(Ets, SimulatedIntervalsAreReproducibleAndWiden) {
     EXPECT_GT(a.upper[1][12] / point[12] - a.lower[1][12] / point[12], a.upper[1][0] / point[0] - a.lower[1][0] / point[0]);
 }
 
+// Method 'ets' is what 'auto' was before combinations: these pin its choices.
 TEST(Forecast, AutoChoosesTheLowestAiccAndRsModels) {
     struct Case {
         const std::vector<double>* y;
@@ -234,6 +235,7 @@ TEST(Forecast, AutoChoosesTheLowestAiccAndRsModels) {
         forecast::Options o;
         o.horizon = 8;
         o.season_length = c.m;
+        o.method = "ets";
         const forecast::Result r = forecast::forecast(*c.y, o);
         EXPECT_EQ(r.model, c.r_choice);
         EXPECT_EQ(r.note, "");
@@ -244,6 +246,7 @@ TEST(Forecast, AutoChoosesTheLowestAiccAndRsModels) {
     forecast::Options o;
     o.horizon = 12;
     o.season_length = 12;
+    o.method = "ets";
     const forecast::Result r = forecast::forecast(air_passengers, o);
     EXPECT_LT(r.aicc, 1400.6384324739129);
     for (const char* code : {"ANN", "AAN", "AAdN", "ANA", "AAA", "AAdA", "MNN", "MAN", "MAdN", "MNA", "MAA", "MAdA",
@@ -255,6 +258,7 @@ TEST(Forecast, AutoFallsBackAndSaysWhy) {
     forecast::Options o;
     o.horizon = 3;
     o.season_length = 12;
+    o.method = "ets";
     const std::vector<double> short_series(air_passengers.begin(), air_passengers.begin() + 15);
     forecast::Result r = forecast::forecast(short_series, o);
     EXPECT_EQ(r.model.find("ETS("), 0u);
@@ -295,7 +299,7 @@ TEST(Forecast, ExplicitMethodsFailClearly) {
     expect_error(sqlstate::invalid_parameter_value, [&] { forecast::forecast(with_zero, o); });
     o.method = "ANM";
     expect_error(sqlstate::invalid_parameter_value, [&] { forecast::forecast(air_passengers, o); });
-    o.method = "arima";
+    o.method = "arima(1,3,0)";
     expect_error(sqlstate::invalid_parameter_value, [&] { forecast::forecast(air_passengers, o); });
     o.method = "auto";
     o.horizon = 0;
@@ -308,7 +312,7 @@ TEST(Forecast, ExplicitMethodsFailClearly) {
     o.levels = {95};
     expect_error(sqlstate::invalid_parameter_value, [&] { forecast::forecast({1, NAN, 3}, o); });
     expect_error(sqlstate::insufficient_data,
-                 [&] { forecast::forecast(short_series, forecast::Options{3, 24, "snaive", {95}}); });
+                 [&] { forecast::forecast(short_series, forecast::Options{3, 24, "snaive", {95}, {}}); });
 }
 
 // Found by the bad-input campaign: 2·m overflowed for m = INT_MAX, the length
@@ -317,10 +321,10 @@ TEST(Forecast, HugeSeasonLengthsAreRefused) {
     const int huge = std::numeric_limits<int>::max();
     expect_error(sqlstate::invalid_parameter_value, [&] { timeseries::decompose(air_passengers, huge, false); });
     expect_error(sqlstate::invalid_parameter_value,
-                 [&] { forecast::forecast(air_passengers, forecast::Options{3, huge, "snaive", {95}}); });
+                 [&] { forecast::forecast(air_passengers, forecast::Options{3, huge, "snaive", {95}, {}}); });
     expect_error(sqlstate::invalid_parameter_value,
-                 [&] { forecast::forecast(air_passengers, forecast::Options{3, timeseries::max_season_length + 1, "auto", {95}}); });
-    EXPECT_NO_THROW(forecast::forecast(air_passengers, forecast::Options{3, timeseries::max_season_length, "auto", {95}}));
+                 [&] { forecast::forecast(air_passengers, forecast::Options{3, timeseries::max_season_length + 1, "auto", {95}, {}}); });
+    EXPECT_NO_THROW(forecast::forecast(air_passengers, forecast::Options{3, timeseries::max_season_length, "auto", {95}, {}}));
 }
 
 TEST(Forecast, BaselinesMatchR) {
@@ -462,8 +466,24 @@ TEST(Forecast, AutoSurvivesASolverFailureWhileRefining) {
     forecast::Options o;
     o.horizon = 6;
     o.season_length = 12;
+    o.method = "ets";
     const forecast::Result r = forecast::forecast(y, o);
     EXPECT_EQ(r.model.find("ETS("), 0u);
     for (double v : r.point) EXPECT_TRUE(std::isfinite(v));
     for (const char* code : {"AAA", "MAA"}) EXPECT_NO_THROW(ets::fit(y, 12, spec(code))) << code;
+}
+
+// Interval scores by hand: 80% intervals (α = 0.2, 2/α = 10) [8, 12] and
+// [1, 3] against actuals 10 (inside: width 4) and 5 (above by 2: 2 + 10·2
+// = 22); Winkler (4 + 22)/2 = 13, MSIS 13/scale, coverage 1/2; bias is the
+// mean of forecast − actual, (9 − 10 + 2 − 5)/2 = −2 (R's ME is its negative).
+TEST(Timeseries, IntervalScoresByHand) {
+    timeseries::Accuracy a = timeseries::accuracy({10, 5}, {9, 2}, 4.0);
+    EXPECT_DOUBLE_EQ(a.bias, -2.0);
+    timeseries::interval_accuracy(a, {10, 5}, {8, 1}, {12, 3}, 80, 4.0);
+    EXPECT_DOUBLE_EQ(a.coverage, 0.5);
+    EXPECT_NEAR(a.winkler, 13.0, 1e-12);
+    EXPECT_NEAR(a.msis, 13.0 / 4, 1e-12);
+    EXPECT_THROW(timeseries::interval_accuracy(a, {10, 5}, {8, 4}, {12, 3}, 80, 4.0), Error);
+    EXPECT_THROW(timeseries::interval_accuracy(a, {10, 5}, {8, 1}, {12, 3}, 100, 4.0), Error);
 }

@@ -9,10 +9,10 @@
 #include <algorithm>
 #include <boost/math/distributions/normal.hpp>
 #include <cmath>
-#include <random>
 
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
+#include "random.hpp"
 #include "timeseries.hpp"
 
 namespace pgcrm::ets {
@@ -347,13 +347,6 @@ double one_step(const Model& model, const States& st, int period) {
     }
 }
 
-double quantile_sorted(const std::vector<double>& v, double prob) {  // R's type 7
-    const double h = (v.size() - 1) * prob;
-    const size_t lo = static_cast<size_t>(std::floor(h));
-    const size_t hi = std::min(lo + 1, v.size() - 1);
-    return v[lo] + (h - lo) * (v[hi] - v[lo]);
-}
-
 }  // namespace
 
 std::string Spec::name() const {
@@ -533,14 +526,13 @@ Intervals intervals(const Model& model, int horizon, const std::vector<double>& 
         }
     } else {
         simulated.assign(horizon, std::vector<double>(paths));
-        std::mt19937_64 engine(seed);
-        std::normal_distribution<double> noise(0.0, std::sqrt(sigma2));
+        forecast::NormalDraws noise(seed, std::sqrt(sigma2));
         for (int path = 0; path < paths; ++path) {
             if (path % 256 == 0) check_interrupts();
             States st = model.last;
             for (int h = 0; h < horizon; ++h) {
                 const double yhat = one_step(model, st, model.n + h);
-                const double e = noise(engine);
+                const double e = noise();
                 const double value = model.spec.multiplicative_error ? yhat * (1 + e) : yhat + e;
                 double sse, sum_log;
                 filter(&value, 1, model.m, model.spec, model.params, st, nullptr, nullptr, sse, sum_log, model.n + h);
@@ -559,8 +551,8 @@ Intervals intervals(const Model& model, int horizon, const std::vector<double>& 
                 lo[h] = mu[h] - half;
                 hi[h] = mu[h] + half;
             } else {
-                lo[h] = quantile_sorted(simulated[h], tail);
-                hi[h] = quantile_sorted(simulated[h], 1 - tail);
+                lo[h] = timeseries::quantile(simulated[h], tail);
+                hi[h] = timeseries::quantile(simulated[h], 1 - tail);
             }
         }
         out.lower.push_back(std::move(lo));

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <numeric>
 
+#include <boost/math/distributions/chi_squared.hpp>
+
 #include "core/error.hpp"
 
 namespace pgcrm::timeseries {
@@ -285,7 +287,7 @@ Accuracy accuracy(const std::vector<double>& actual, const std::vector<double>& 
     if (actual.empty()) throw Error(sqlstate::insufficient_data, "there are no actuals to compare with");
     Accuracy a;
     a.n = static_cast<int>(actual.size());
-    double abs_sum = 0, sq_sum = 0, ape_sum = 0, sape_sum = 0;
+    double abs_sum = 0, sq_sum = 0, ape_sum = 0, sape_sum = 0, error_sum = 0;
     bool zero_actual = false;
     for (int i = 0; i < a.n; ++i) {
         const double y = actual[i], f = forecast[i];
@@ -294,6 +296,7 @@ Accuracy accuracy(const std::vector<double>& actual, const std::vector<double>& 
                         "the " + std::string(std::isfinite(y) ? "forecast" : "actual") + " at position " +
                             std::to_string(i + 1) + " is not a finite number");
         const double e = std::fabs(y - f);
+        error_sum += f - y;
         abs_sum += e;
         sq_sum += e * e;
         if (y == 0) zero_actual = true;
@@ -306,7 +309,66 @@ Accuracy accuracy(const std::vector<double>& actual, const std::vector<double>& 
     a.mape = zero_actual ? NAN : 100 * ape_sum / a.n;
     a.smape = 200 * sape_sum / a.n;
     a.mase = scale > 0 ? a.mae / scale : NAN;
+    a.bias = error_sum / a.n;
     return a;
+}
+
+void interval_accuracy(Accuracy& a, const std::vector<double>& actual, const std::vector<double>& lower,
+                       const std::vector<double>& upper, double level, double scale) {
+    if (lower.size() != actual.size() || upper.size() != actual.size())
+        throw Error(sqlstate::invalid_parameter_value, "there are " + std::to_string(actual.size()) +
+                                                           " actuals but " + std::to_string(lower.size()) +
+                                                           " lower and " + std::to_string(upper.size()) +
+                                                           " upper bounds");
+    if (!(level > 0 && level < 100))
+        throw Error(sqlstate::invalid_parameter_value,
+                    "the interval level is a percentage between 0 and 100 exclusive; got " + std::to_string(level));
+    const double alpha = 1 - level / 100;
+    double inside = 0, score = 0;
+    for (size_t i = 0; i < actual.size(); ++i) {
+        const double y = actual[i], l = lower[i], u = upper[i];
+        if (!std::isfinite(l) || !std::isfinite(u) || l > u)
+            throw Error(sqlstate::invalid_parameter_value,
+                        "the interval at position " + std::to_string(i + 1) + " is not a finite lower <= upper");
+        inside += y >= l && y <= u;
+        score += (u - l) + (y < l ? 2 / alpha * (l - y) : 0.0) + (y > u ? 2 / alpha * (y - u) : 0.0);
+    }
+    a.coverage = inside / actual.size();
+    a.winkler = score / actual.size();
+    a.msis = scale > 0 ? a.winkler / scale : NAN;
+}
+
+std::vector<double> acf(const std::vector<double>& y, int max_lag) {
+    const int n = static_cast<int>(y.size());
+    double mean = 0;
+    for (double v : y) mean += v / n;
+    double c0 = 0;
+    for (double v : y) c0 += (v - mean) * (v - mean);
+    std::vector<double> r(max_lag, 0.0);
+    for (int k = 1; k <= max_lag && k < n; ++k) {
+        double c = 0;
+        for (int t = 0; t + k < n; ++t) c += (y[t] - mean) * (y[t + k] - mean);
+        r[k - 1] = c / c0;
+    }
+    return r;
+}
+
+LjungBox ljung_box(const std::vector<double>& x, int lag, int fitdf) {
+    const double n = static_cast<double>(x.size());
+    const std::vector<double> r = acf(x, lag);
+    double q = 0;
+    for (int k = 1; k <= lag; ++k) q += r[k - 1] * r[k - 1] / (n - k);
+    q *= n * (n + 2);
+    const int df = lag - fitdf;
+    const double p = df > 0 ? boost::math::cdf(boost::math::complement(boost::math::chi_squared(df), q)) : NAN;
+    return {q, p};
+}
+
+double quantile(const std::vector<double>& v, double prob) {
+    const double h = (v.size() - 1) * prob;
+    const size_t lo = static_cast<size_t>(std::floor(h));
+    const size_t hi = std::min(lo + 1, v.size() - 1);
+    return v[lo] + (h - lo) * (v[hi] - v[lo]);
 }
 
 Line fit_line(const double* y, int n) {

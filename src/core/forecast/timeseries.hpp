@@ -2,6 +2,7 @@
 // classical decomposition, and forecast accuracy measures.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -60,12 +61,35 @@ Decomposition decompose(const std::vector<double>& y, int m, bool multiplicative
 // absolute error of the seasonal naive forecast of `history` with lag m, or
 // lag 1 when m = 1 or history is shorter than m + 1). Undefined measures are
 // NaN: MAPE when an actual is 0, MASE without a history.
+// Bias is the mean error forecast − actual (positive: forecasts too high).
+// Given the bounds of a level-% interval: coverage (the share of actuals
+// inside), the mean Winkler (1972) interval score (u − l) + (2/α)(l − y)⁺ +
+// (2/α)(y − u)⁺ with α = 1 − level/100, and MSIS, the Winkler score over the
+// MASE scale (the M4 competition's measure); NaN otherwise.
 struct Accuracy {
     int n = 0;
-    double mae = 0, rmse = 0, mape = 0, smape = 0, mase = 0;
+    double mae = 0, rmse = 0, mape = 0, smape = 0, mase = 0, bias = 0;
+    double coverage = NAN, winkler = NAN, msis = NAN;
 };
 double mase_scale(const std::vector<double>& history, int m);
 Accuracy accuracy(const std::vector<double>& actual, const std::vector<double>& forecast, double scale);
+void interval_accuracy(Accuracy& a, const std::vector<double>& actual, const std::vector<double>& lower,
+                       const std::vector<double>& upper, double level, double scale);
+
+// Sample autocorrelations r_1..r_max_lag, as R's acf(): deviations from the
+// mean, both sums divided by n. A constant series has NaN.
+std::vector<double> acf(const std::vector<double>& y, int max_lag);
+
+// The Ljung–Box portmanteau test of residuals, as R's Box.test(x, lag,
+// type = "Ljung-Box", fitdf): Q = n(n+2) Σ r_k²/(n−k), χ² with lag − fitdf
+// degrees of freedom.
+struct LjungBox {
+    double statistic, p_value;
+};
+LjungBox ljung_box(const std::vector<double>& x, int lag, int fitdf = 0);
+
+// The quantile of sorted values at probability prob, as R's quantile(type = 7).
+double quantile(const std::vector<double>& sorted, double prob);
 
 // Ordinary least squares of y on 1..n: y ≈ intercept + slope·t.
 struct Line {
