@@ -1,11 +1,17 @@
 -- Regression, churn scoring and A/B tests as aggregates (docs/statistics.md);
--- the math is core/statistics. Each splits under parallel query: linreg and
--- the tests merge exact moments; logreg gathers its rows, because IRLS needs
--- several passes.
+-- the math is core/statistics. Each splits under parallel query: linreg merges
+-- double-double cross-products, the tests exact moments or counts; logreg
+-- gathers its rows, because IRLS needs several passes. Options are
+-- positional overloads (aggregates take no named arguments):
+-- (y, x [, intercept [, skip_nulls [, tolerance]]]).
 
 CREATE OR REPLACE FUNCTION crm.linreg_step(bytea, float8, float8[])
     RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_linreg_step';
 CREATE OR REPLACE FUNCTION crm.linreg_step(bytea, float8, float8[], boolean)
+    RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_linreg_step';
+CREATE OR REPLACE FUNCTION crm.linreg_step(bytea, float8, float8[], boolean, boolean)
+    RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_linreg_step';
+CREATE OR REPLACE FUNCTION crm.linreg_step(bytea, float8, float8[], boolean, boolean, float8)
     RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_linreg_step';
 CREATE OR REPLACE FUNCTION crm.linreg_combine(bytea, bytea)
     RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_linreg_combine';
@@ -18,8 +24,18 @@ CREATE OR REPLACE AGGREGATE crm.linreg(y float8, x float8[]) (
 CREATE OR REPLACE AGGREGATE crm.linreg(y float8, x float8[], intercept boolean) (
     SFUNC = crm.linreg_step, STYPE = bytea, COMBINEFUNC = crm.linreg_combine,
     FINALFUNC = crm.linreg_final, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE crm.linreg(y float8, x float8[], intercept boolean, skip_nulls boolean) (
+    SFUNC = crm.linreg_step, STYPE = bytea, COMBINEFUNC = crm.linreg_combine,
+    FINALFUNC = crm.linreg_final, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE crm.linreg(y float8, x float8[], intercept boolean, skip_nulls boolean, tolerance float8) (
+    SFUNC = crm.linreg_step, STYPE = bytea, COMBINEFUNC = crm.linreg_combine,
+    FINALFUNC = crm.linreg_final, PARALLEL = SAFE);
 COMMENT ON AGGREGATE crm.linreg(float8, float8[]) IS 'Ordinary least squares of y on x with an intercept, as R''s lm';
 COMMENT ON AGGREGATE crm.linreg(float8, float8[], boolean) IS 'Ordinary least squares of y on x, with or without an intercept';
+COMMENT ON AGGREGATE crm.linreg(float8, float8[], boolean, boolean) IS
+    'Ordinary least squares; with skip_nulls, rows with a NULL in x are skipped and counted instead of an error';
+COMMENT ON AGGREGATE crm.linreg(float8, float8[], boolean, boolean, float8) IS
+    'Ordinary least squares with the rank tolerance for aliased columns (default 1e-10; R''s lm uses 1e-7)';
 
 CREATE OR REPLACE FUNCTION crm.linreg_predict(model crm.linreg_result, x float8[])
     RETURNS float8 LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_linreg_predict';
@@ -44,6 +60,10 @@ CREATE OR REPLACE FUNCTION crm.logreg_step(bytea, boolean, float8[])
     RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_logreg_step';
 CREATE OR REPLACE FUNCTION crm.logreg_step(bytea, boolean, float8[], boolean)
     RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_logreg_step';
+CREATE OR REPLACE FUNCTION crm.logreg_step(bytea, boolean, float8[], boolean, boolean)
+    RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_logreg_step';
+CREATE OR REPLACE FUNCTION crm.logreg_step(bytea, boolean, float8[], boolean, boolean, float8)
+    RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_logreg_step';
 CREATE OR REPLACE FUNCTION crm.logreg_combine(bytea, bytea)
     RETURNS bytea LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_logreg_combine';
 CREATE OR REPLACE FUNCTION crm.logreg_final(bytea)
@@ -55,8 +75,18 @@ CREATE OR REPLACE AGGREGATE crm.logreg(y boolean, x float8[]) (
 CREATE OR REPLACE AGGREGATE crm.logreg(y boolean, x float8[], intercept boolean) (
     SFUNC = crm.logreg_step, STYPE = bytea, COMBINEFUNC = crm.logreg_combine,
     FINALFUNC = crm.logreg_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE crm.logreg(y boolean, x float8[], intercept boolean, skip_nulls boolean) (
+    SFUNC = crm.logreg_step, STYPE = bytea, COMBINEFUNC = crm.logreg_combine,
+    FINALFUNC = crm.logreg_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE crm.logreg(y boolean, x float8[], intercept boolean, skip_nulls boolean, tolerance float8) (
+    SFUNC = crm.logreg_step, STYPE = bytea, COMBINEFUNC = crm.logreg_combine,
+    FINALFUNC = crm.logreg_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE);
 COMMENT ON AGGREGATE crm.logreg(boolean, float8[]) IS 'Logistic regression by IRLS with an intercept, as R''s glm(binomial)';
 COMMENT ON AGGREGATE crm.logreg(boolean, float8[], boolean) IS 'Logistic regression by IRLS, with or without an intercept';
+COMMENT ON AGGREGATE crm.logreg(boolean, float8[], boolean, boolean) IS
+    'Logistic regression; with skip_nulls, rows with a NULL in x are skipped and counted instead of an error';
+COMMENT ON AGGREGATE crm.logreg(boolean, float8[], boolean, boolean, float8) IS
+    'Logistic regression with the rank tolerance for aliased columns (default 1e-11, as R''s glm)';
 
 CREATE OR REPLACE FUNCTION crm.logreg_predict(model crm.logreg_result, x float8[])
     RETURNS float8 LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pgcrm_logreg_predict';

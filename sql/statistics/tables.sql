@@ -13,7 +13,9 @@ CREATE TYPE crm.linreg_result AS (
     n             bigint,
     rank          integer,
     df_residual   integer,
-    intercept     boolean
+    intercept     boolean,
+    covariance    float8[],  -- of the coefficients, as R's vcov; NULL rows and columns where aliased
+    skipped       bigint     -- rows skipped for a NULL y (and with skip_nulls, a NULL in x)
 );
 
 CREATE TYPE crm.logreg_result AS (
@@ -30,7 +32,12 @@ CREATE TYPE crm.logreg_result AS (
     iterations     integer,
     converged      boolean,
     separation     boolean,  -- fitted probabilities numerically 0 or 1: estimates are unreliable
-    intercept      boolean
+    intercept      boolean,
+    covariance     float8[],  -- of the coefficients, as R's vcov
+    odds_ratios    float8[],  -- exp(coefficients)
+    odds_ratio_low float8[],  -- 95% Wald interval, exp(confint.default(m))
+    odds_ratio_high float8[],
+    skipped        bigint
 );
 
 CREATE TYPE crm.ttest_result AS (

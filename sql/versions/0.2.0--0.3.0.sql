@@ -28,3 +28,9 @@ BEGIN
         EXECUTE format('DROP FUNCTION %s', f);
     END LOOP;
 END $$;
+
+-- statistics: the regression results gain the coefficient covariance, odds
+-- ratios with their intervals, and the count of skipped rows.
+ALTER TYPE crm.linreg_result ADD ATTRIBUTE covariance float8[], ADD ATTRIBUTE skipped bigint;
+ALTER TYPE crm.logreg_result ADD ATTRIBUTE covariance float8[], ADD ATTRIBUTE odds_ratios float8[],
+    ADD ATTRIBUTE odds_ratio_low float8[], ADD ATTRIBUTE odds_ratio_high float8[], ADD ATTRIBUTE skipped bigint;

@@ -1,11 +1,13 @@
-// Statistics aggregates: crm.linreg (streaming moments), crm.logreg (rows kept
-// for IRLS), crm.ttest and crm.prop_test, with the combine functions that let
-// parallel query (and Citus) split them, and the predict functions. States
-// are kept as state.hpp describes; the math is core/statistics.
+// Statistics aggregates: crm.linreg (double-double cross-products) and its
+// second pass crm.linreg_robust, crm.logreg (rows kept for IRLS), the A/B
+// tests, with the combine functions that let parallel query (and Citus) split
+// them, and the predict functions. States are kept as state.hpp describes;
+// the math is core/statistics.
 #include <cmath>
 #include <cstring>
 #include <vector>
 
+#include "core/statistics/hypothesis.hpp"
 #include "core/statistics/regression.hpp"
 #include "datum.hpp"
 #include "guard.hpp"
@@ -42,57 +44,118 @@ void require_finite(double v, const char* what, long long row) {
                         errhint("Exclude the row or impute the value.")));
 }
 
-// The moments state holds (p + 1)² doubles: 1000 features is 8 MB a group.
-constexpr int max_features = 1000;
-
 // The x array of one row (row 0: a single x to predict for): float8,
-// one-dimensional, no NULLs, finite.
-const double* checked_x(Datum value, int* length, long long row) {
+// one-dimensional, finite, copied to `out` (room for max_features values).
+// NULL when x is NULL or holds a NULL and skip_nulls is set; otherwise those
+// are errors.
+const double* read_x(Datum value, bool isnull, bool skip_nulls, int* length, long long row, double* out) {
+    if (isnull) {
+        if (skip_nulls) return nullptr;
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s is NULL", at_row("x", row)),
+                        errhint("Filter such rows out, or pass skip_nulls to skip and count them.")));
+    }
     ArrayType* array = DatumGetArrayTypeP(value);
     if (ARR_NDIM(array) > 1)
         ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
                         errmsg("%s must be a one-dimensional array", at_row("x", row))));
     *length = ARR_NDIM(array) == 1 ? ARR_DIMS(array)[0] : 0;
-    if (*length < 1 || *length > max_features)
+    if (*length < 1 || *length > rg::max_features)
         ereport(ERROR, (errcode(*length < 1 ? ERRCODE_ARRAY_SUBSCRIPT_ERROR : ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                         errmsg("%s has %d values; between 1 and %d are supported", at_row("x", row), *length,
-                               max_features)));
-    if (ARR_HASNULL(array))
+                               rg::max_features)));
+    if (ARR_HASNULL(array)) {
+        if (skip_nulls) return nullptr;
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s contains a NULL", at_row("x", row)),
-                        errhint("Filter such rows out, or fill the gaps with coalesce().")));
-    const double* x = reinterpret_cast<const double*>(ARR_DATA_PTR(array));
-    for (int j = 0; j < *length; ++j) require_finite(x[j], "an x value", row);
-    return x;
+                        errhint("Filter such rows out, fill the gaps with coalesce(), or pass skip_nulls.")));
+    }
+    std::memcpy(out, ARR_DATA_PTR(array), sizeof(double) * *length);
+    for (int j = 0; j < *length; ++j) require_finite(out[j], "an x value", row);
+    return out;
 }
 
-// --- crm.linreg: the moments of (x, y), see core/statistics/regression.hpp.
+// The options a regression aggregate takes after (y, x): intercept,
+// skip_nulls, tolerance, each an overload; NULL is refused.
+struct Options {
+    bool intercept, skip_nulls;
+    double tolerance;
+};
+
+Options options_from(FunctionCallInfo fcinfo, int first, double default_tolerance) {
+    const char* names[] = {"intercept", "skip_nulls", "tolerance"};
+    for (int a = first; a < PG_NARGS(); ++a)
+        if (PG_ARGISNULL(a))
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", names[a - first])));
+    Options o{PG_NARGS() <= first || PG_GETARG_BOOL(first), PG_NARGS() > first + 1 && PG_GETARG_BOOL(first + 1),
+              PG_NARGS() > first + 2 ? PG_GETARG_FLOAT8(first + 2) : default_tolerance};
+    if (!(o.tolerance >= 0 && o.tolerance < 1))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("the rank tolerance is %g; it must be at least 0 and below 1", o.tolerance),
+                        errhint("R's lm uses 1e-7, glm 1e-11.")));
+    return o;
+}
+
+[[noreturn]] void options_differ() {
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("intercept, skip_nulls or tolerance differs between rows of one group")));
+}
+
+// --- crm.linreg: the cross-products of (x, y), see core/statistics/least_squares.hpp.
+// p is 0 until a row is used: such a state only counts skipped rows.
 struct LinregState {
     StateHeader header;
     int32 p;
     int32 intercept;
-    double moments[FLEXIBLE_ARRAY_MEMBER];
+    int32 skip_nulls;
+    int32 padding;
+    double tolerance;
+    int64 skipped;
+    double rows[FLEXIBLE_ARRAY_MEMBER];
 };
 
-Size linreg_size(int p) { return offsetof(LinregState, moments) + sizeof(double) * rg::Moments::size(p); }
+Size linreg_size(int p) {
+    return offsetof(LinregState, rows) + (p ? sizeof(double) * rg::CrossProducts::size(p + 1) : 0);
+}
 
 Size linreg_expected_size(const void* state) {
     const int p = static_cast<const LinregState*>(state)->p;
-    return p >= 1 && p <= max_features ? linreg_size(p) : 0;
+    return p >= 0 && p <= rg::max_features ? linreg_size(p) : 0;
 }
 
-const FixedKind linreg_kind = {StateKind::linreg, offsetof(LinregState, moments), linreg_expected_size};
+const FixedKind linreg_kind = {StateKind::linreg, offsetof(LinregState, rows), linreg_expected_size};
 
-rg::Moments moments_of(const LinregState* s) { return {const_cast<double*>(s->moments), s->p}; }
+rg::CrossProducts rows_of(const LinregState* s) { return {const_cast<double*>(s->rows), s->p + 1}; }
+
+bool same_options(const LinregState* s, const Options& o) {
+    return static_cast<bool>(s->intercept) == o.intercept && static_cast<bool>(s->skip_nulls) == o.skip_nulls &&
+           s->tolerance == o.tolerance;
+}
+
+// A copy of `from` with room for p features (its own p, or 0 with no rows).
+LinregState* resized(FunctionCallInfo fcinfo, const LinregState* from, int p) {
+    auto* s = static_cast<LinregState*>(pgcrm::pg::new_fixed_state(fcinfo, linreg_kind, linreg_size(p)));
+    std::memcpy(reinterpret_cast<char*>(s) + sizeof(StateHeader),
+                reinterpret_cast<const char*>(from) + sizeof(StateHeader),
+                (from->p == p ? linreg_size(p) : offsetof(LinregState, rows)) - sizeof(StateHeader));
+    s->p = p;
+    return s;
+}
 
 // --- crm.logreg: its rows, each x followed by y as 0 or 1; the fit needs
 // two more doubles and a bool per row.
 struct LogregOptions {
     int32 intercept;
+    int32 skip_nulls;
+    double tolerance;
+    int64 skipped;
 };
 
 const RowsKind logreg_kind = {StateKind::logreg, sizeof(LogregOptions), 2 * sizeof(double) + 1, true};
 
-bool logreg_intercept(const RowsState* s) { return static_cast<const LogregOptions*>(s->options)->intercept; }
+LogregOptions* logreg_options(const RowsState* s) { return static_cast<LogregOptions*>(s->options); }
+
+bool same_options(const LogregOptions* s, const LogregOptions& o) {
+    return s->intercept == o.intercept && s->skip_nulls == o.skip_nulls && s->tolerance == o.tolerance;
+}
 
 // --- crm.ttest and crm.prop_test: two mergeable samples, four counts.
 struct TTestState {
@@ -108,7 +171,9 @@ struct PropState {
 };
 
 template <typename T>
-Size sizeof_state(const void*) { return sizeof(T); }
+Size sizeof_state(const void*) {
+    return sizeof(T);
+}
 
 const FixedKind ttest_kind = {StateKind::ttest, sizeof(TTestState), sizeof_state<TTestState>};
 const FixedKind prop_kind = {StateKind::prop_test, sizeof(PropState), sizeof_state<PropState>};
@@ -124,11 +189,10 @@ void* combine_into(FunctionCallInfo fcinfo, const FixedKind& kind) {
     return into;
 }
 
-bool intercept_arg(FunctionCallInfo fcinfo, int argno) {
-    if (PG_NARGS() <= argno) return true;
-    if (PG_ARGISNULL(argno))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("intercept must not be NULL")));
-    return PG_GETARG_BOOL(argno);
+// A total × total covariance matrix as a two-dimensional float8 array.
+Datum matrix_datum(const rg::Covariance& c, int total) {
+    const int dims[2] = {total, total};
+    return pgcrm::pg::float8_array(c.data(), 2, dims);
 }
 
 // A model's coefficients as prediction needs them: aliased (NULL) ones as 0,
@@ -157,9 +221,11 @@ void* parse_coefficients(HeapTupleHeader model, MemoryContext context) {
 
 // b₀ + Σ bⱼ xⱼ for crm.linreg_predict(model, x) and crm.logreg_predict.
 double linear_predictor(FunctionCallInfo fcinfo) {
-    const auto& c = *static_cast<Coefficients*>(pgcrm::pg::cached_model(fcinfo, PG_GETARG_DATUM(0), parse_coefficients));
+    const auto& c =
+        *static_cast<Coefficients*>(pgcrm::pg::cached_model(fcinfo, PG_GETARG_DATUM(0), parse_coefficients));
     int length;
-    const double* x = checked_x(PG_GETARG_DATUM(1), &length, 0);
+    double values[rg::max_features];
+    const double* x = read_x(PG_GETARG_DATUM(1), false, false, &length, 0, values);
     const int offset = c.intercept ? 1 : 0;
     if (length + offset != c.count)
         ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -172,29 +238,34 @@ double linear_predictor(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-// linreg step (state, y, x [, intercept]): rows with a NULL y are skipped.
+// linreg step (state, y, x [, intercept [, skip_nulls [, tolerance]]]): a row
+// with a NULL y is skipped and counted; one with a NULL in x too with skip_nulls.
 PGCRM_FUNCTION(pgcrm_linreg_step) {
     auto* s = static_cast<LinregState*>(pgcrm::pg::own_fixed_state(fcinfo, 0, linreg_kind));
-    if (PG_ARGISNULL(1)) return pgcrm::pg::fixed_state_datum(fcinfo, s);
-    const long long row = 1 + (s ? static_cast<long long>(s->moments[0]) : 0);
-    if (PG_ARGISNULL(2))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("x of row %lld is NULL", row)));
-    const double y = PG_GETARG_FLOAT8(1);
-    require_finite(y, "y", row);
-    int p;
-    const double* x = checked_x(PG_GETARG_DATUM(2), &p, row);
-    const bool intercept = intercept_arg(fcinfo, 3);
+    const Options o = options_from(fcinfo, 3, rg::linreg_tolerance);
     if (!s) {
-        s = static_cast<LinregState*>(pgcrm::pg::new_fixed_state(fcinfo, linreg_kind, linreg_size(p)));
-        s->p = p;
-        s->intercept = intercept;
-    } else if (s->p != p) {
+        s = static_cast<LinregState*>(pgcrm::pg::new_fixed_state(fcinfo, linreg_kind, linreg_size(0)));
+        s->intercept = o.intercept;
+        s->skip_nulls = o.skip_nulls;
+        s->tolerance = o.tolerance;
+    } else if (!same_options(s, o)) {
+        options_differ();
+    }
+    const long long row = 1 + s->skipped + (s->p ? static_cast<long long>(rows_of(s).n()) : 0);
+    double v[rg::max_columns];
+    int p;
+    if (PG_ARGISNULL(1) || !read_x(PG_GETARG_DATUM(2), PG_ARGISNULL(2), o.skip_nulls, &p, row, v)) {
+        ++s->skipped;
+        return pgcrm::pg::fixed_state_datum(fcinfo, s);
+    }
+    v[p] = PG_GETARG_FLOAT8(1);
+    require_finite(v[p], "y", row);
+    if (s->p == 0)
+        s = resized(fcinfo, s, p);
+    else if (s->p != p)
         ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
                         errmsg("x of row %lld has %d values, earlier rows have %d", row, p, s->p)));
-    } else if (s->intercept != intercept) {
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("intercept differs between rows of one group")));
-    }
-    rg::add(moments_of(s), x, y);
+    rows_of(s).add(v);
     return pgcrm::pg::fixed_state_datum(fcinfo, s);
 }
 
@@ -203,24 +274,33 @@ PGCRM_FUNCTION(pgcrm_linreg_combine) {
     auto* into = static_cast<LinregState*>(combine_into(fcinfo, linreg_kind));
     if (copied || PG_ARGISNULL(1)) return pgcrm::pg::fixed_state_datum(fcinfo, into);
     const auto* from = static_cast<const LinregState*>(pgcrm::pg::read_fixed_state(fcinfo, 1, linreg_kind));
-    if (into->p != from->p)
-        ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-                        errmsg("x arrays of %d and %d values in one group", into->p, from->p)));
-    rg::merge(moments_of(into), moments_of(from));
+    if (!same_options(into, {static_cast<bool>(from->intercept), static_cast<bool>(from->skip_nulls), from->tolerance}))
+        options_differ();
+    const int64 skipped = into->skipped + from->skipped;
+    if (from->p && !into->p) {
+        into = resized(fcinfo, from, from->p);
+    } else if (from->p) {
+        if (into->p != from->p)
+            ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                            errmsg("x arrays of %d and %d values in one group", into->p, from->p)));
+        rows_of(into).merge(rows_of(from));
+    }
+    into->skipped = skipped;
     return pgcrm::pg::fixed_state_datum(fcinfo, into);
 }
 
 PGCRM_FUNCTION(pgcrm_linreg_final) {
     const auto* s = static_cast<const LinregState*>(pgcrm::pg::read_fixed_state(fcinfo, 0, linreg_kind));
-    if (!s) PG_RETURN_NULL();
+    if (!s || s->p == 0) PG_RETURN_NULL();
     ResultRow row(fcinfo);
     guard([&] {
-        const rg::Fit f = rg::linreg(moments_of(s), s->intercept);
+        const rg::Fit f = rg::linreg(rows_of(s), s->intercept, s->tolerance);
         pgcrm::pg::pg_call([&] {
             row.array("coefficients", f.coefficients);
             row.array("std_errors", f.std_errors);
             row.array("t_values", f.t_values);
             row.array("p_values", f.p_values);
+            row.datum("covariance", matrix_datum(f.covariance, static_cast<int>(f.coefficients.size())));
         });
         row.number("r_squared", f.r_squared);
         row.number("adj_r_squared", f.adj_r_squared);
@@ -232,20 +312,24 @@ PGCRM_FUNCTION(pgcrm_linreg_final) {
         row.datum("df_residual", Int32GetDatum(f.df_residual));
     });
     row.datum("intercept", BoolGetDatum(s->intercept));
+    row.datum("skipped", Int64GetDatum(s->skipped));
     return row.build();
 }
 
 PGCRM_FUNCTION(pgcrm_linreg_predict) { PG_RETURN_FLOAT8(linear_predictor(fcinfo)); }
 
-// logreg step (state, y, x [, intercept])
+// logreg step (state, y, x [, intercept [, skip_nulls [, tolerance]]])
 PGCRM_FUNCTION(pgcrm_logreg_step) {
     RowsState* s = pgcrm::pg::own_rows_state(fcinfo, 0, logreg_kind);
-    if (PG_ARGISNULL(1)) return pgcrm::pg::rows_state_datum(fcinfo, s);
-    const LogregOptions options{intercept_arg(fcinfo, 3)};
-    if (!s) {
+    const Options o = options_from(fcinfo, 3, rg::logreg_tolerance);
+    const LogregOptions options{o.intercept, o.skip_nulls, o.tolerance, 0};
+    if (!s)
         s = pgcrm::pg::new_rows_state(fcinfo, logreg_kind, &options, false);
-    } else if (logreg_intercept(s) != static_cast<bool>(options.intercept)) {
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("intercept differs between rows of one group")));
+    else if (!same_options(logreg_options(s), options))
+        options_differ();
+    if (PG_ARGISNULL(1) || (o.skip_nulls && (PG_ARGISNULL(2) || ARR_HASNULL(DatumGetArrayTypeP(PG_GETARG_DATUM(2)))))) {
+        ++logreg_options(s)->skipped;
+        return pgcrm::pg::rows_state_datum(fcinfo, s);
     }
     pgcrm::pg::training_add(s->rows, PG_GETARG_DATUM(2), PG_ARGISNULL(2), 1, PG_GETARG_BOOL(1) ? 1 : 0);
     return pgcrm::pg::rows_state_datum(fcinfo, s);
@@ -255,20 +339,28 @@ PGCRM_FUNCTION(pgcrm_logreg_combine) {
     RowsState* into = pgcrm::pg::own_rows_state(fcinfo, 0, logreg_kind);
     const RowsState* from = pgcrm::pg::read_rows_state(fcinfo, 1, logreg_kind);
     if (!from) return pgcrm::pg::rows_state_datum(fcinfo, into);
-    if (!into) into = pgcrm::pg::new_rows_state(fcinfo, logreg_kind, from->options, false);
+    if (!into) {
+        LogregOptions options = *logreg_options(from);
+        options.skipped = 0;
+        into = pgcrm::pg::new_rows_state(fcinfo, logreg_kind, &options, false);
+    } else if (!same_options(logreg_options(into), *logreg_options(from))) {
+        options_differ();
+    }
+    logreg_options(into)->skipped += logreg_options(from)->skipped;
     pgcrm::pg::training_append(into->rows, from->rows);
     return pgcrm::pg::rows_state_datum(fcinfo, into);
 }
 
 PGCRM_FUNCTION(pgcrm_logreg_final) {
     RowsState* s = pgcrm::pg::read_rows_state(fcinfo, 0, logreg_kind);
-    if (!s) PG_RETURN_NULL();
+    if (!s || s->rows->n == 0) PG_RETURN_NULL();
     TrainingSet* set = s->rows;
-    const bool intercept = logreg_intercept(s);
+    const LogregOptions options = *logreg_options(s);
     const int p = set->d - 1;
-    if (p < 1) ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION), errmsg("not a logreg state: no features")));
+    if (p < 1)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION), errmsg("not a logreg state: no features")));
     // Split [x, y] rows into x (compacted in place) and y.
-    bool* y = static_cast<bool*>(palloc(set->n ? set->n : 1));
+    bool* y = static_cast<bool*>(palloc(set->n));
     for (int64 i = 0; i < set->n; ++i) {
         y[i] = set->x[i * set->d + p] != 0;
         std::memmove(set->x + i * p, set->x + i * set->d, sizeof(double) * p);
@@ -276,12 +368,16 @@ PGCRM_FUNCTION(pgcrm_logreg_final) {
     set->d = p;  // the state is consumed (FINALFUNC_MODIFY = READ_WRITE)
     ResultRow row(fcinfo);
     guard([&] {
-        const rg::LogisticFit f = rg::logreg(set->x, y, set->n, p, intercept);
+        const rg::LogisticFit f = rg::logreg(set->x, y, set->n, p, options.intercept, options.tolerance);
         pgcrm::pg::pg_call([&] {
             row.array("coefficients", f.coefficients);
             row.array("std_errors", f.std_errors);
             row.array("z_values", f.z_values);
             row.array("p_values", f.p_values);
+            row.datum("covariance", matrix_datum(f.covariance, static_cast<int>(f.coefficients.size())));
+            row.array("odds_ratios", f.odds_ratios);
+            row.array("odds_ratio_low", f.odds_ratio_low);
+            row.array("odds_ratio_high", f.odds_ratio_high);
         });
         row.number("log_likelihood", f.log_likelihood);
         row.number("aic", f.aic);
@@ -293,7 +389,8 @@ PGCRM_FUNCTION(pgcrm_logreg_final) {
         row.datum("converged", BoolGetDatum(f.converged));
         row.datum("separation", BoolGetDatum(f.separation));
     });
-    row.datum("intercept", BoolGetDatum(intercept));
+    row.datum("intercept", BoolGetDatum(options.intercept));
+    row.datum("skipped", Int64GetDatum(options.skipped));
     return row.build();
 }
 
@@ -310,7 +407,8 @@ PGCRM_FUNCTION(pgcrm_ttest_step) {
         s = static_cast<TTestState*>(pgcrm::pg::new_fixed_state(fcinfo, ttest_kind, sizeof(TTestState)));
         s->equal_var = equal_var;
     } else if (static_cast<bool>(s->equal_var) != equal_var) {
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("equal_var differs between rows of one group")));
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("equal_var differs between rows of one group")));
     }
     if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) return pgcrm::pg::fixed_state_datum(fcinfo, s);
     const double v = PG_GETARG_FLOAT8(1);

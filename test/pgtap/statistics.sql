@@ -1,8 +1,9 @@
 -- Statistics aggregates. Reference values from R 4.2.2 (Debian's r-base-core):
--- lm / summary.lm, glm(binomial) / summary.glm, t.test and prop.test on R's
--- mtcars and sleep data sets, printed with 17 significant digits.
+-- lm / summary.lm / vcov, glm(binomial) / summary.glm / confint.default,
+-- t.test and prop.test on R's mtcars and sleep data sets, printed with 17
+-- significant digits.
 BEGIN;
-SELECT plan(65);
+SELECT plan(82);
 \ir ../lib/pgtap.sql
 
 CREATE TEMP TABLE mtcars (mpg float8, wt float8, hp float8, qsec float8, am int, cyl_group int GENERATED ALWAYS AS (hp::int % 3) STORED);
@@ -81,6 +82,48 @@ SELECT ok((SELECT bool_and(pg_temp.close((f).coefficients,
                         ELSE '{46.294477899987399, -9.0842680247530865}'::float8[] END))
            FROM (SELECT am, crm.linreg(mpg, ARRAY[wt]) f FROM mtcars GROUP BY am) a),
     'GROUP BY fits each group: lm(mpg ~ wt) on the am = 0 and am = 1 subsets');
+
+-- Accuracy: NIST StRD Wampler1 (https://www.itl.nist.gov/div898/strd/lls/data/Wampler1.shtml)
+-- is y = 1 + x + x² + x³ + x⁴ + x⁵ for x = 0…20, certified coefficients all 1;
+-- the powers as a user writes them. test/unit/statistics_nist_test.cpp has all
+-- of NIST's problems.
+SELECT ok((SELECT (SELECT bool_and(abs(c - 1) < 1e-12) FROM unnest((f).coefficients) c) AND (f).rank = 6 AND (f).sigma < 1e-8
+           FROM (SELECT crm.linreg(1 + x + x^2 + x^3 + x^4 + x^5, ARRAY[x, x^2, x^3, x^4, x^5]) f
+                 FROM generate_series(0, 20) g, LATERAL (SELECT g::float8 AS x) v) s),
+    'NIST Wampler1: every coefficient is 1 to 12 digits (the certified value)');
+-- A column that differs from another by 1e-9 of its size: kept at the default
+-- tolerance (1e-10), aliased at R's 1e-7 (the fifth argument).
+CREATE TEMP TABLE near_alias AS SELECT wt, hp, mpg, wt * (1 + 1e-9 * sin(hp)) AS wt2 FROM mtcars;
+SELECT is((SELECT (crm.linreg(mpg, ARRAY[wt, wt2, hp])).rank FROM near_alias), 4, 'a near copy of a column is kept at the default tolerance');
+SELECT ok((SELECT (f).rank = 3 AND (f).coefficients[3] IS NULL AND pg_temp.close((f).coefficients, '{37.227270116447201, -3.8778307424046821, NULL, -0.031772946982161002}')
+           FROM (SELECT crm.linreg(mpg, ARRAY[wt, wt2, hp], true, false, 1e-7) f FROM near_alias) s),
+    '... and aliased with the tolerance 1e-7, as lm(tol = 1e-7) does');
+SELECT throws_ok($$SELECT crm.linreg(mpg, ARRAY[wt], true, false, 1.5) FROM mtcars$$, '22023', NULL, 'a tolerance of 1 or more');
+SELECT throws_ok($$SELECT crm.linreg(mpg, ARRAY[wt], true, NULL) FROM mtcars$$, '22004', 'skip_nulls must not be NULL', 'a NULL option');
+SELECT ok(pg_temp.close((f).covariance[2:2][1:4], '{{2.6923056666197324738, 0.5665578804703307325, -0.0086788867119381996, -0.1816362385604296525}}'::float8[], 1e-10)
+          AND array_dims((f).covariance) = '[1:4][1:4]', 'covariance is vcov(lm(mpg ~ wt + hp + qsec)), a 4 × 4 array') FROM fit;
+SELECT ok((SELECT (f).covariance[4:4][1:5] = '{{NULL,NULL,NULL,NULL,NULL}}'::float8[] AND (f).covariance[2][2] > 0
+           FROM (SELECT crm.linreg(mpg, ARRAY[wt, hp, wt + hp, 1]) f FROM mtcars) s),
+    'aliased terms have NULL rows and columns in the covariance');
+
+-- Missing values: a NULL y is skipped and counted; with skip_nulls (the
+-- fourth argument) so is a NULL x or a NULL in x. lm(mpg ~ wt + hp, d) with
+-- d$wt[d$hp > 200] <- NA (R's default na.omit) on 25 of the 32 cars.
+CREATE TEMP TABLE gaps AS SELECT mpg, CASE WHEN hp <= 200 THEN wt END AS wt, hp, am FROM mtcars;
+SELECT ok((SELECT pg_temp.close((f).coefficients, '{40.385230174520515334, -4.747341059473111358, -0.038952632836338909}') AND (f).n = 25 AND (f).skipped = 7
+           FROM (SELECT crm.linreg(mpg, ARRAY[wt, hp], true, true) f FROM gaps) s),
+    'skip_nulls skips the 7 rows with a NULL in x and counts them, as lm with na.omit');
+SELECT ok((SELECT (f).n = 25 AND (f).skipped = 7 FROM (SELECT crm.linreg(mpg, CASE WHEN wt IS NOT NULL THEN ARRAY[wt, hp] END, true, true) f FROM gaps) s),
+    '... and the rows whose x is NULL');
+SELECT ok((SELECT (f).n = 25 AND (f).skipped = 7 FROM (SELECT crm.linreg(CASE WHEN wt IS NOT NULL THEN mpg END, ARRAY[coalesce(wt, 0), hp]) f FROM gaps) s),
+    'without skip_nulls, rows with a NULL y are skipped and counted too');
+SELECT throws_ok($$SELECT crm.linreg(mpg, ARRAY[wt, hp]) FROM gaps$$, '22004', NULL, 'without skip_nulls a NULL in x stays an error');
+SELECT is((SELECT crm.linreg(mpg, ARRAY[wt, hp], true, true) FROM gaps WHERE wt IS NULL), NULL, 'every row skipped: no fit');
+SELECT ok((SELECT pg_temp.close((g).coefficients, '{16.748752350943217237, -7.266322847373358762, 0.035173289022077593}', 1e-7) AND (g).n = 25 AND (g).skipped = 7
+           FROM (SELECT crm.logreg(am = 1, ARRAY[wt, hp], true, true) g FROM gaps) s),
+    'logreg with skip_nulls: glm(am ~ wt + hp, binomial, d) with na.omit');
+SELECT throws_ok($$SELECT crm.logreg(am = 1, ARRAY[wt, hp]) FROM gaps$$, '22004', NULL, 'logreg without skip_nulls: a NULL in x is an error');
+SELECT throws_ok($$SELECT crm.linreg(mpg, ARRAY[hp], hp > 150) FROM mtcars$$, '22023', NULL, 'options that change between rows');
 
 -- A plain table: parallel workers cannot read temporary ones.
 CREATE TABLE stats_parallel AS SELECT m.*, i FROM mtcars m, generate_series(1, 2000) i;
@@ -168,9 +211,9 @@ SELECT throws_ok($$SELECT crm.linreg(mpg, '{}') FROM mtcars$$, '2202E', NULL, 'a
 SELECT throws_ok($$SELECT crm.linreg_predict(f, '{1,2}') FROM fit$$, '2202E', NULL, 'predicting with the wrong number of values');
 SELECT throws_ok($$SELECT crm.linreg_predict(f, '{1,NaN,2}') FROM fit$$, '22023', 'an x value is NaN', 'predicting for NaN');
 SELECT is((SELECT array_agg(crm.linreg_predict(m, '{2}') ORDER BY o) FROM (VALUES
-        (1, ROW('{1,3}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 9, 2, 7, true)::crm.linreg_result),
-        (2, ROW('{5}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 9, 1, 8, false)::crm.linreg_result),
-        (3, ROW('{1,3}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 9, 2, 7, true)::crm.linreg_result)) v(o, m)),
+        (1, ROW('{1,3}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 9, 2, 7, true, NULL, 0)::crm.linreg_result),
+        (2, ROW('{5}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 9, 1, 8, false, NULL, 0)::crm.linreg_result),
+        (3, ROW('{1,3}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 9, 2, 7, true, NULL, 0)::crm.linreg_result)) v(o, m)),
     '{7,10,7}'::float8[], 'a different model in the next row is noticed (the parsed model is cached per call site)');
 
 -- States are bytea, the same between processes and machines: partial states
@@ -209,6 +252,12 @@ SELECT ok(pg_temp.close((g).p_values, '{0.011258198716613689, 0.0084338125997070
 SELECT ok(pg_temp.close(ARRAY[(g).deviance, (g).null_deviance, (g).aic, (g).log_likelihood],
     '{10.059110472266989, 43.229733276857807, 16.059110472266987, -5.0295552361334934}'), 'deviance, null deviance, AIC, log-likelihood') FROM churn;
 SELECT ok((g).converged AND (g).iterations = 8 AND NOT (g).separation, 'converged in 8 iterations like glm') FROM churn;
+SELECT ok(pg_temp.close((g).covariance[2:2][1:3], '{{-22.037057580823091740, 9.41676694948125181, -0.04183238803556439}}'::float8[], 1e-6),
+    'covariance is vcov(glm)') FROM churn;
+SELECT ok(pg_temp.close((g).odds_ratios, '{1.5614548350632006e+08, 3.0859673984047552e-04, 1.0369208455288090e+00}', 1e-6)
+          AND pg_temp.close((g).odds_ratio_low, '{7.2037945596981118e+01, 7.5392881418836278e-07, 1.0014984151341872e+00}', 1e-6)
+          AND pg_temp.close((g).odds_ratio_high, '{3.3845235059624275e+14, 1.2631424353065951e-01, 1.0735961471772446e+00}', 1e-6),
+    'odds ratios and their 95% Wald intervals: exp(coef(g)), exp(confint.default(g))') FROM churn;
 SELECT ok(abs(crm.logreg_predict(g, '{2.5, 120}') - 1 / (1 + exp(-(18.866298717204096 - 8.0834751824446283 * 2.5 + 0.036255596082216547 * 120)))) < 1e-6,
     'logreg_predict gives the modelled probability') FROM churn;
 SELECT ok((SELECT (g).separation AND (g).iterations <= 25 AND (g).coefficients[2] > 10
