@@ -34,3 +34,13 @@ END $$;
 ALTER TYPE crm.linreg_result ADD ATTRIBUTE covariance float8[], ADD ATTRIBUTE skipped bigint;
 ALTER TYPE crm.logreg_result ADD ATTRIBUTE covariance float8[], ADD ATTRIBUTE odds_ratios float8[],
     ADD ATTRIBUTE odds_ratio_low float8[], ADD ATTRIBUTE odds_ratio_high float8[], ADD ATTRIBUTE skipped bigint;
+CREATE TYPE crm.linreg_robust_result AS (
+    type text, std_errors float8[], t_values float8[], p_values float8[], covariance float8[], n bigint, skipped bigint);
+CREATE TYPE crm.ttest_one_result AS (t float8, df float8, p_value float8, mean float8, ci_low float8, ci_high float8, mu float8, n bigint);
+CREATE TYPE crm.chisq_test_result AS (statistic float8, df float8, p_value float8, n bigint, row_labels text[], column_labels text[],
+                                      observed bigint[], expected float8[], warning text);
+CREATE TYPE crm.mann_whitney_result AS (w float8, p_value float8, z float8, exact boolean, n_treatment bigint, n_control bigint);
+CREATE TYPE crm.classification_result AS (n bigint, positives bigint, auc float8, brier float8, log_loss float8, threshold float8,
+    true_positives bigint, false_positives bigint, true_negatives bigint, false_negatives bigint,
+    accuracy float8, precision float8, recall float8, specificity float8);
+CREATE TYPE crm.roc_point AS (threshold float8, false_positive_rate float8, true_positive_rate float8);

@@ -249,7 +249,7 @@ TEST(Robust, MatchesSandwichVcovHC) {
         SCOPED_TRACE("HC" + std::to_string(type));
         std::vector<double> state(Sandwich::size(4));
         const Sandwich s{state.data(), 4, true, static_cast<HcType>(type)};
-        s.start(f.coefficients, f.covariance, f.sigma);
+        s.start(f.coefficients.data(), 4, f.covariance.data(), f.sigma);
         for (const Car& c : mtcars) {
             const double x[] = {c.wt, c.hp, c.qsec};
             s.add(x, c.mpg);
@@ -277,8 +277,8 @@ TEST(Robust, MergesAndSkipsAliasedColumns) {
     ASSERT_EQ(f.rank, 3);
     std::vector<double> whole(Sandwich::size(3)), half(Sandwich::size(3));
     const Sandwich a{whole.data(), 3, true, HcType::hc1}, b{half.data(), 3, true, HcType::hc1};
-    a.start(f.coefficients, f.covariance, f.sigma);
-    b.start(f.coefficients, f.covariance, f.sigma);
+    a.start(f.coefficients.data(), 4, f.covariance.data(), f.sigma);
+    b.start(f.coefficients.data(), 4, f.covariance.data(), f.sigma);
     for (size_t i = 0; i < mtcars.size(); ++i) {
         const Car& c = mtcars[i];
         const double x[] = {c.wt, c.hp, c.wt + c.hp};
@@ -297,7 +297,7 @@ TEST(Robust, PerfectFitHasNoRobustErrors) {
     const Fit f = linreg(d.rows(), true);
     std::vector<double> state(Sandwich::size(2));
     const Sandwich s{state.data(), 2, true, HcType::hc0};
-    s.start(f.coefficients, f.covariance, 0);
+    s.start(f.coefficients.data(), 2, f.covariance.data(), 0);
     const double x[] = {1};
     s.add(x, 2);
     expect_relative(robust(s, 2).std_errors, {na, na});

@@ -4,6 +4,7 @@
 #include <array>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "core/error.hpp"
@@ -203,9 +204,8 @@ struct SandwichParts {
 
 }  // namespace
 
-void Sandwich::start(const std::vector<double>& coefficients, const Covariance& covariance, double sigma) const {
+void Sandwich::start(const double* coefficients, int total, const double* covariance, double sigma) const {
     const SandwichParts parts(*this);
-    const int total = static_cast<int>(coefficients.size());
     std::vector<int> kept;
     for (int j = 0; j < total; ++j)
         if (!std::isnan(coefficients[j])) kept.push_back(j);
@@ -223,6 +223,22 @@ void Sandwich::start(const std::vector<double>& coefficients, const Covariance& 
             parts.meat[a * k + b] = 0;
         }
     }
+}
+
+bool Sandwich::uses(const double* coefficients, int total) const noexcept {
+    const SandwichParts parts(*this);
+    int a = 0;
+    for (int j = 0; j < total; ++j) {
+        if (std::isnan(coefficients[j])) continue;
+        if (a == k || parts.kept[a] != j || parts.beta[a] != coefficients[j]) return false;
+        ++a;
+    }
+    return a == k;
+}
+
+bool Sandwich::same_model(const Sandwich& other) const noexcept {
+    return k == other.k && intercept == other.intercept && type == other.type &&
+           std::memcmp(data + 1, other.data + 1, sizeof(double) * (2 * k + k * k)) == 0;  // bytes: NaN too
 }
 
 void Sandwich::add(const double* x, double y) const noexcept {

@@ -73,9 +73,13 @@ struct Sandwich {
     bool intercept;
     HcType type;
     double& n() const { return data[0]; }
-    // From a fitted model: its coefficients (NaN where aliased) and covariance
-    // (total × total) with the residual standard error it was scaled by.
-    void start(const std::vector<double>& coefficients, const Covariance& covariance, double sigma) const;
+    // From a fitted model: its `total` coefficients (NaN where aliased) and
+    // their covariance (total × total) with the residual standard error it was
+    // scaled by.
+    void start(const double* coefficients, int total, const double* covariance, double sigma) const;
+    // Whether the state was started from these coefficients, or the same model as other's.
+    bool uses(const double* coefficients, int total) const noexcept;
+    bool same_model(const Sandwich& other) const noexcept;
     void add(const double* x, double y) const noexcept;  // x: the p values of one row
     void merge(const Sandwich& from) const noexcept;
 };
