@@ -44,3 +44,8 @@ CREATE TYPE crm.classification_result AS (n bigint, positives bigint, auc float8
     true_positives bigint, false_positives bigint, true_negatives bigint, false_negatives bigint,
     accuracy float8, precision float8, recall float8, specificity float8);
 CREATE TYPE crm.roc_point AS (threshold float8, false_positive_rate float8, true_positive_rate float8);
+-- statistics: the nightly churn job scores the previous model out of sample.
+ALTER TABLE crm_dw.churn_model ADD COLUMN scored_model_id bigint, ADD COLUMN scored_clients bigint,
+    ADD COLUMN auc float8 CHECK (auc BETWEEN 0 AND 1), ADD COLUMN brier float8 CHECK (brier BETWEEN 0 AND 1);
+COMMENT ON TABLE crm_dw.churn_model IS
+    'Per day: logistic regression of "no order in the next 180 days" on the features clients had 180 days earlier, and the AUC and Brier score of the model before it on the same clients';
