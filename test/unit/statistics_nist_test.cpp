@@ -231,23 +231,21 @@ Fit fit(const Problem& problem, double tolerance = linreg_tolerance) {
 }  // namespace
 
 TEST(Nist, EveryCoefficientAsAccurateAsRAndAtLeastTheTarget) {
-    std::printf("| dataset | coefficients: pgcrm (R lm) | standard errors | residual SD | R² |\n");
+    std::printf("| dataset | coefficients | standard errors | residual SD | R² |\n");
     for (const Problem& problem : problems) {
         SCOPED_TRACE(problem.name);
         const Fit f = fit(problem);
         ASSERT_EQ(f.coefficients.size(), problem.coefficients.size());
         EXPECT_EQ(f.rank, static_cast<int>(problem.coefficients.size())) << "no column may be aliased";
-        double r_min = 15;
         for (size_t j = 0; j < problem.coefficients.size(); ++j) {
             SCOPED_TRACE("B" + std::to_string(j + (problem.intercept ? 0 : 1)));
             const double digits = lre(f.coefficients[j], problem.coefficients[j]);
             EXPECT_GE(digits, std::min(problem.r_lre[j], problem.exact_lre[j] - 0.1));
             EXPECT_GE(digits, problem.target);
-            r_min = std::min(r_min, problem.r_lre[j]);
         }
-        std::printf("| %s | %.1f (%.1f) | %.1f | %.1f | %.1f |\n", problem.name,
-                    min_lre(f.coefficients, problem.coefficients), r_min, min_lre(f.std_errors, problem.std_errors),
-                    lre(f.sigma, problem.residual_sd), lre(f.r_squared, problem.r_squared));
+        std::printf("| %s | %.1f | %.1f | %.1f | %.1f |\n", problem.name, min_lre(f.coefficients, problem.coefficients),
+                    min_lre(f.std_errors, problem.std_errors), lre(f.sigma, problem.residual_sd),
+                    lre(f.r_squared, problem.r_squared));
     }
 }
 
