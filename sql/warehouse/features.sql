@@ -58,17 +58,14 @@ CREATE OR REPLACE FUNCTION crm_dw.churn_examples(as_of date) RETURNS TABLE (inpu
     WHERE h.orders_total > 0
 $$;
 
--- The churn model of a day, trained on its examples: NULL when the history
--- cannot support a model (too few clients, or all or none of them churned).
+-- The churn model of a day that has none, trained on its examples: NULL when
+-- the history cannot support a model (too few clients, or all or none of them
+-- churned).
 CREATE OR REPLACE FUNCTION crm_dw.train_churn_model(as_of date) RETURNS bigint
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     id bigint;
 BEGIN
-    SELECT m.id INTO id FROM crm_dw.churn_model m WHERE m.as_of = train_churn_model.as_of;
-    IF FOUND THEN
-        RETURN id;
-    END IF;
     INSERT INTO crm_dw.churn_model (as_of, cutoff, n, churned, inputs, model)
     SELECT train_churn_model.as_of, train_churn_model.as_of - 180, count(*), count(*) FILTER (WHERE e.lost),
            ARRAY['months_since_last_order', 'ln(1 + orders_365d)', 'orders_180d - orders_prior_180d', 'complaints_90d'],

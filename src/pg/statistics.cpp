@@ -388,15 +388,18 @@ RowsState* rows_combined(FunctionCallInfo fcinfo, const RowsKind& kind) {
     return into;
 }
 
-// The first input of a combine function, or a copy of its second when the
-// group has no state yet.
-void* combine_into(FunctionCallInfo fcinfo, const FixedKind& kind) {
-    void* into = pgcrm::pg::own_fixed_state(fcinfo, 0, kind);
-    if (into || PG_ARGISNULL(1)) return into;
-    const auto* from = static_cast<const StateHeader*>(pgcrm::pg::read_fixed_state(fcinfo, 1, kind));
-    into = pgcrm::pg::new_fixed_state(fcinfo, kind, VARSIZE(from));
+// A combine function of fixed states: merge(into, from) folds the second
+// input into the first and returns it, or the bigger state that replaces it.
+// A group without a state yet takes a copy of the second.
+template <typename State, typename Merge>
+Datum combine_fixed(FunctionCallInfo fcinfo, const FixedKind& kind, Merge merge) {
+    auto* into = static_cast<State*>(pgcrm::pg::own_fixed_state(fcinfo, 0, kind));
+    if (PG_ARGISNULL(1)) return pgcrm::pg::fixed_state_datum(fcinfo, into);
+    const auto* from = static_cast<const State*>(pgcrm::pg::read_fixed_state(fcinfo, 1, kind));
+    if (into) return pgcrm::pg::fixed_state_datum(fcinfo, merge(into, from));
+    into = static_cast<State*>(pgcrm::pg::new_fixed_state(fcinfo, kind, VARSIZE(from)));
     std::memcpy(into, from, VARSIZE(from));
-    return into;
+    return pgcrm::pg::fixed_state_datum(fcinfo, into);
 }
 
 // A total × total covariance matrix as a two-dimensional float8 array.
@@ -480,23 +483,22 @@ PGCRM_FUNCTION(pgcrm_linreg_step) {
 }
 
 PGCRM_FUNCTION(pgcrm_linreg_combine) {
-    const bool copied = PG_ARGISNULL(0);
-    auto* into = static_cast<LinregState*>(combine_into(fcinfo, linreg_kind));
-    if (copied || PG_ARGISNULL(1)) return pgcrm::pg::fixed_state_datum(fcinfo, into);
-    const auto* from = static_cast<const LinregState*>(pgcrm::pg::read_fixed_state(fcinfo, 1, linreg_kind));
-    if (!same_options(into, {static_cast<bool>(from->intercept), static_cast<bool>(from->skip_nulls), from->tolerance}))
-        options_differ();
-    const int64 skipped = into->skipped + from->skipped;
-    if (from->p && !into->p) {
-        into = resized(fcinfo, from, from->p);
-    } else if (from->p) {
-        if (into->p != from->p)
-            ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-                            errmsg("x arrays of %d and %d values in one group", into->p, from->p)));
-        rows_of(into).merge(rows_of(from));
-    }
-    into->skipped = skipped;
-    return pgcrm::pg::fixed_state_datum(fcinfo, into);
+    return combine_fixed<LinregState>(fcinfo, linreg_kind, [&](LinregState* into, const LinregState* from) {
+        if (!same_options(into,
+                          {static_cast<bool>(from->intercept), static_cast<bool>(from->skip_nulls), from->tolerance}))
+            options_differ();
+        const int64 skipped = into->skipped + from->skipped;
+        if (from->p && !into->p) {
+            into = resized(fcinfo, from, from->p);
+        } else if (from->p) {
+            if (into->p != from->p)
+                ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                                errmsg("x arrays of %d and %d values in one group", into->p, from->p)));
+            rows_of(into).merge(rows_of(from));
+        }
+        into->skipped = skipped;
+        return into;
+    });
 }
 
 PGCRM_FUNCTION(pgcrm_linreg_final) {
@@ -572,16 +574,14 @@ PGCRM_FUNCTION(pgcrm_linreg_robust_step) {
 }
 
 PGCRM_FUNCTION(pgcrm_linreg_robust_combine) {
-    const bool copied = PG_ARGISNULL(0);
-    auto* into = static_cast<RobustState*>(combine_into(fcinfo, robust_kind));
-    if (copied || PG_ARGISNULL(1)) return pgcrm::pg::fixed_state_datum(fcinfo, into);
-    const auto* from = static_cast<const RobustState*>(pgcrm::pg::read_fixed_state(fcinfo, 1, robust_kind));
-    if (!sandwich_of(into).same_model(sandwich_of(from)) || into->total != from->total ||
-        into->skip_nulls != from->skip_nulls)
-        robust_options_differ();
-    sandwich_of(into).merge(sandwich_of(from));
-    into->skipped += from->skipped;
-    return pgcrm::pg::fixed_state_datum(fcinfo, into);
+    return combine_fixed<RobustState>(fcinfo, robust_kind, [&](RobustState* into, const RobustState* from) {
+        if (!sandwich_of(into).same_model(sandwich_of(from)) || into->total != from->total ||
+            into->skip_nulls != from->skip_nulls)
+            robust_options_differ();
+        sandwich_of(into).merge(sandwich_of(from));
+        into->skipped += from->skipped;
+        return into;
+    });
 }
 
 PGCRM_FUNCTION(pgcrm_linreg_robust_final) {
@@ -704,13 +704,11 @@ PGCRM_FUNCTION(pgcrm_ttest_step) {
 }
 
 PGCRM_FUNCTION(pgcrm_ttest_combine) {
-    const bool copied = PG_ARGISNULL(0);
-    auto* into = static_cast<TTestState*>(combine_into(fcinfo, ttest_kind));
-    if (copied || PG_ARGISNULL(1)) return pgcrm::pg::fixed_state_datum(fcinfo, into);
-    const auto* from = static_cast<const TTestState*>(pgcrm::pg::read_fixed_state(fcinfo, 1, ttest_kind));
-    into->treatment.merge(from->treatment);
-    into->control.merge(from->control);
-    return pgcrm::pg::fixed_state_datum(fcinfo, into);
+    return combine_fixed<TTestState>(fcinfo, ttest_kind, [&](TTestState* into, const TTestState* from) {
+        into->treatment.merge(from->treatment);
+        into->control.merge(from->control);
+        return into;
+    });
 }
 
 PGCRM_FUNCTION(pgcrm_ttest_final) {
@@ -743,15 +741,13 @@ PGCRM_FUNCTION(pgcrm_prop_test_step) {
 }
 
 PGCRM_FUNCTION(pgcrm_prop_test_combine) {
-    const bool copied = PG_ARGISNULL(0);
-    auto* into = static_cast<PropState*>(combine_into(fcinfo, prop_kind));
-    if (copied || PG_ARGISNULL(1)) return pgcrm::pg::fixed_state_datum(fcinfo, into);
-    const auto* from = static_cast<const PropState*>(pgcrm::pg::read_fixed_state(fcinfo, 1, prop_kind));
-    for (int g = 0; g < 2; ++g) {
-        into->total[g] += from->total[g];
-        into->converted[g] += from->converted[g];
-    }
-    return pgcrm::pg::fixed_state_datum(fcinfo, into);
+    return combine_fixed<PropState>(fcinfo, prop_kind, [&](PropState* into, const PropState* from) {
+        for (int g = 0; g < 2; ++g) {
+            into->total[g] += from->total[g];
+            into->converted[g] += from->converted[g];
+        }
+        return into;
+    });
 }
 
 PGCRM_FUNCTION(pgcrm_prop_test_final) {
@@ -808,14 +804,12 @@ PGCRM_FUNCTION(pgcrm_ttest_paired_step) {
 }
 
 PGCRM_FUNCTION(pgcrm_ttest_one_combine) {
-    const bool copied = PG_ARGISNULL(0);
-    auto* into = static_cast<TTestOneState*>(combine_into(fcinfo, ttest_one_kind));
-    if (copied || PG_ARGISNULL(1)) return pgcrm::pg::fixed_state_datum(fcinfo, into);
-    const auto* from = static_cast<const TTestOneState*>(pgcrm::pg::read_fixed_state(fcinfo, 1, ttest_one_kind));
-    if (into->mu != from->mu)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("mu differs between rows of one group")));
-    into->sample.merge(from->sample);
-    return pgcrm::pg::fixed_state_datum(fcinfo, into);
+    return combine_fixed<TTestOneState>(fcinfo, ttest_one_kind, [&](TTestOneState* into, const TTestOneState* from) {
+        if (into->mu != from->mu)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("mu differs between rows of one group")));
+        into->sample.merge(from->sample);
+        return into;
+    });
 }
 
 PGCRM_FUNCTION(pgcrm_ttest_one_final) {
@@ -851,22 +845,21 @@ PGCRM_FUNCTION(pgcrm_chisq_test_step) {
 }
 
 PGCRM_FUNCTION(pgcrm_chisq_test_combine) {
-    const bool copied = PG_ARGISNULL(0);
-    auto* into = static_cast<ChisqState*>(combine_into(fcinfo, chisq_kind));
-    if (copied || PG_ARGISNULL(1)) return pgcrm::pg::fixed_state_datum(fcinfo, into);
-    const auto* from = static_cast<const ChisqState*>(pgcrm::pg::read_fixed_state(fcinfo, 1, chisq_kind));
-    if (into->correct != from->correct)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("correct differs between rows of one group")));
-    const char* row = chisq_labels(from);
-    const char* cols = row;
-    for (int i = 0; i < from->rows; ++i) cols += strlen(cols) + 1;
-    for (int i = 0; i < from->rows; ++i, row += strlen(row) + 1) {
-        const char* col = cols;
-        for (int j = 0; j < from->cols; ++j, col += strlen(col) + 1)
-            if (from->counts[i * from->cols + j])
-                *chisq_cell(fcinfo, &into, row, col) += from->counts[i * from->cols + j];
-    }
-    return pgcrm::pg::fixed_state_datum(fcinfo, into);
+    return combine_fixed<ChisqState>(fcinfo, chisq_kind, [&](ChisqState* into, const ChisqState* from) {
+        if (into->correct != from->correct)
+            ereport(ERROR,
+                    (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("correct differs between rows of one group")));
+        const char* row = chisq_labels(from);
+        const char* cols = row;
+        for (int i = 0; i < from->rows; ++i) cols += strlen(cols) + 1;
+        for (int i = 0; i < from->rows; ++i, row += strlen(row) + 1) {
+            const char* col = cols;
+            for (int j = 0; j < from->cols; ++j, col += strlen(col) + 1)
+                if (from->counts[i * from->cols + j])
+                    *chisq_cell(fcinfo, &into, row, col) += from->counts[i * from->cols + j];
+        }
+        return into;
+    });
 }
 
 namespace {
