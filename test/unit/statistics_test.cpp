@@ -200,9 +200,9 @@ TEST(Logreg, MatchesRsGlm) {
         y.push_back(c.am == 1);
     }
     const LogisticFit f = logreg(x.data(), reinterpret_cast<const bool*>(y.data()), 32, 2, true);
-    expect_relative(f.coefficients, {18.866298717204096, -8.0834751824446283, 0.036255596082216547}, 1e-7);
-    expect_relative(f.std_errors, {7.443558060205274, 3.0686751130546961, 0.017734153650769347}, 1e-7);
-    expect_relative(f.p_values, {0.011258198716613689, 0.0084338125997070225, 0.040914646459029938}, 1e-6);
+    expect_relative(f.coefficients, {18.866298717204096, -8.0834751824446283, 0.036255596082216547}, 1e-10);
+    expect_relative(f.std_errors, {7.443558060205274, 3.0686751130546961, 0.017734153650769347}, 1e-10);
+    expect_relative(f.p_values, {0.011258198716613689, 0.0084338125997070225, 0.040914646459029938}, 1e-10);
     expect_relative(f.deviance, 10.059110472266989);
     expect_relative(f.null_deviance, 43.229733276857807);
     expect_relative(f.aic, 16.059110472266987);
@@ -215,10 +215,10 @@ TEST(Logreg, MatchesRsGlm) {
                     {55.406556595646904384, -22.03705758082309174, 0.07781788780332950239, -22.037057580823091740,
                      9.41676694948125181, -0.04183238803556438984, 0.077817887803329502, -0.04183238803556439,
                      0.00031450020570909575},
-                    1e-6);
-    expect_relative(f.odds_ratios, {1.5614548350632006e+08, 3.0859673984047552e-04, 1.0369208455288090e+00}, 1e-6);
-    expect_relative(f.odds_ratio_low, {7.2037945596981118e+01, 7.5392881418836278e-07, 1.0014984151341872e+00}, 1e-6);
-    expect_relative(f.odds_ratio_high, {3.3845235059624275e+14, 1.2631424353065951e-01, 1.0735961471772446e+00}, 1e-6);
+                    1e-10);
+    expect_relative(f.odds_ratios, {1.5614548350632006e+08, 3.0859673984047552e-04, 1.0369208455288090e+00}, 1e-10);
+    expect_relative(f.odds_ratio_low, {7.2037945596981118e+01, 7.5392881418836278e-07, 1.0014984151341872e+00}, 1e-10);
+    expect_relative(f.odds_ratio_high, {3.3845235059624275e+14, 1.2631424353065951e-01, 1.0735961471772446e+00}, 1e-10);
 }
 
 // y = (x > 0): perfectly separated. R's glm stops with "fitted probabilities

@@ -77,8 +77,6 @@ inline DoubleDouble operator/(DoubleDouble a, DoubleDouble b) {
 inline DoubleDouble& operator+=(DoubleDouble& a, DoubleDouble b) { return a = a + b; }
 inline DoubleDouble& operator-=(DoubleDouble& a, DoubleDouble b) { return a = a - b; }
 
-inline bool operator>(DoubleDouble a, DoubleDouble b) { return a.hi > b.hi || (a.hi == b.hi && a.lo > b.lo); }
-
 // One Newton step from the double square root; 0 for a ≤ 0.
 inline DoubleDouble sqrt(DoubleDouble a) {
     if (!(a.hi > 0)) return 0.0;

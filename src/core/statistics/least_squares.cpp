@@ -1,6 +1,7 @@
 #include "least_squares.hpp"
 
 #include <array>
+#include <utility>
 
 #include "core/interrupt.hpp"
 

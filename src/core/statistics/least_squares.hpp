@@ -4,9 +4,9 @@
 // double-double (about 32 digits); the solve factors them in double-double
 // too. Squaring the condition number, which makes normal equations in double
 // lose half the digits, then costs nothing that a double result can show:
-// on the NIST StRD problems this is as accurate as the certified values
-// allow (docs/statistics.md), where Householder QR in double (R's lm) loses
-// up to 10 digits. Merging adds the sums, so a parallel fit equals a serial
+// on the NIST StRD problems this is as accurate as the data, as doubles,
+// allow (docs/statistics.md), where Householder QR in double (R's lm) gets as
+// few as 5.5 digits. Merging adds the sums, so a parallel fit equals a serial
 // one to about 30 digits.
 #pragma once
 
@@ -18,8 +18,8 @@
 
 namespace pgcrm::statistics {
 
-// The most x values a row may have (the state holds (p + 1)² pairs of doubles:
-// 1000 features is 16 MB a group).
+// The most x values a row may have (the state holds about (p + 1)² doubles:
+// 1000 features is 8 MB a group).
 inline constexpr int max_features = 1000;
 // The most values a row of cross-products may have: the features, a column of
 // ones and the response.
