@@ -49,12 +49,12 @@ CREATE OR REPLACE FUNCTION crm_dw.churn_inputs(recency_days integer, frequency i
 -- went without a booked order until the day.
 CREATE OR REPLACE FUNCTION crm_dw.churn_examples(as_of date) RETURNS TABLE (inputs float8[], lost boolean)
     LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT crm_dw.churn_inputs(as_of - 180 - h.last_order, h.frequency, h.orders_180d, h.orders_prior_180d,
-                               h.complaints_90d),
+    SELECT crm_dw.churn_inputs(churn_examples.as_of - 180 - h.last_order, h.frequency, h.orders_180d,
+                               h.orders_prior_180d, h.complaints_90d),
            NOT EXISTS (SELECT FROM crm_dw.fact_sales f
                        WHERE f.account_id = h.account_id AND f.booked
-                         AND f.order_date > as_of - 180 AND f.order_date <= as_of)
-    FROM crm_dw.customer_history(as_of - 180, NULL) h
+                         AND f.order_date > churn_examples.as_of - 180 AND f.order_date <= churn_examples.as_of)
+    FROM crm_dw.customer_history(churn_examples.as_of - 180, NULL) h
     WHERE h.orders_total > 0
 $$;
 
