@@ -146,6 +146,18 @@ FROM demand, unnest((m).coefficients, (m).std_errors, (m).t_values, (m).p_values
 ORDER BY n;
 SELECT (m).n AS lines, round((m).r_squared::numeric, 4) AS r_squared, round((m).f_statistic::numeric, 1) AS f,
        (m).f_p_value < 0.001 AS "F significant at 0.1%" FROM demand;
+\echo 'The same standard errors robust to unequal variance (HC3, as R''s sandwich::vcovHC): a second pass over the lines:'
+SELECT term, round(se::numeric, 3) AS std_error, round(hc3::numeric, 3) AS robust_std_error,
+       CASE WHEN p < 0.001 THEN '< 0.001' ELSE round(p::numeric, 3)::text END AS robust_p_value
+FROM demand, (SELECT crm.linreg_robust((SELECT m FROM demand), l.quantity::float8,
+                                       ARRAY[l.unit_price::float8, coalesce(o.delivery_date - o.order_date, 0)::float8]
+                                       || crm.one_hot(a.industry, :'industries')) AS r
+              FROM crm.order_line l JOIN crm.sales_order o ON o.id = l.order_id JOIN crm.account a ON a.id = o.account_id
+              WHERE a.industry IS NOT NULL AND o.status <> 'cancelled') robust,
+     unnest((m).std_errors, (r).std_errors, (r).p_values, ARRAY['(intercept)', 'unit price', 'delivery days']
+            || ARRAY(SELECT 'industry: ' || i FROM unnest((:'industries')::text[]) WITH ORDINALITY u(i, n) WHERE n > 1))
+         WITH ORDINALITY u(se, hc3, p, term, n)
+ORDER BY n;
 
 \echo 'Churn risk: logistic regression of "no order in the last 180 days" on behaviour before that, then scoring today:'
 CREATE TEMP TABLE churn_history AS
@@ -159,9 +171,11 @@ FROM crm.sales_order o, cut WHERE o.status <> 'cancelled'
 GROUP BY o.account_id, cut.day HAVING count(*) FILTER (WHERE o.order_date <= cut.day) > 0;
 CREATE TEMP TABLE churn_model AS SELECT crm.logreg(churned, x) AS m FROM churn_history;
 SELECT term, round(b::numeric, 4) AS coefficient, round(z::numeric, 2) AS z,
-       CASE WHEN p < 0.001 THEN '< 0.001' ELSE round(p::numeric, 3)::text END AS p_value
-FROM churn_model, unnest((m).coefficients, (m).z_values, (m).p_values,
-                         '{(intercept),days since last order,ln(orders so far),complaints so far}'::text[]) WITH ORDINALITY u(b, z, p, term, n)
+       CASE WHEN p < 0.001 THEN '< 0.001' ELSE round(p::numeric, 3)::text END AS p_value,
+       round(odds::numeric, 3) AS odds_ratio, round(lo::numeric, 3) || ' .. ' || round(hi::numeric, 3) AS odds_ratio_ci_95
+FROM churn_model, unnest((m).coefficients, (m).z_values, (m).p_values, (m).odds_ratios, (m).odds_ratio_low, (m).odds_ratio_high,
+                         '{(intercept),days since last order,ln(orders so far),complaints so far}'::text[])
+                  WITH ORDINALITY u(b, z, p, odds, lo, hi, term, n)
 ORDER BY n;
 SELECT (m).n AS clients, (m).iterations, (m).converged, (m).separation, round((m).aic::numeric, 1) AS aic FROM churn_model;
 \echo 'The ten clients most at risk now:'
@@ -305,6 +319,34 @@ SELECT job, schedule, cron_schedule, last_status, last_success::timestamp(0), ne
   FROM crm.job_health;
 ROLLBACK;
 
+\echo
+\echo '=== Statistics: the churn model''s track record, and tests on the warehouse ==='
+\echo 'Each night the features job scores the model of 180 days before on what its clients did since (crm_dw.churn_model):'
+SELECT m.as_of, e.as_of AS scored_model_of, m.scored_clients AS clients, round(m.auc::numeric, 3) AS auc,
+       round(m.brier::numeric, 3) AS brier
+  FROM crm_dw.churn_model m JOIN crm_dw.churn_model e ON e.id = m.scored_model_id WHERE m.as_of = current_date;
+\echo 'The same check in full (crm.classification_metrics), with the confusion matrix at a 0.5 threshold:'
+SELECT (c).n AS clients, (c).positives AS lost, round((c).auc::numeric, 3) AS auc, round((c).brier::numeric, 3) AS brier,
+       round((c).log_loss::numeric, 3) AS log_loss, (c).true_positives AS tp, (c).false_positives AS fp,
+       (c).true_negatives AS tn, (c).false_negatives AS fn, round((c).precision::numeric, 3) AS precision,
+       round((c).recall::numeric, 3) AS recall
+  FROM (SELECT crm.classification_metrics(crm.logreg_predict(e.model, x.inputs), x.lost) c
+          FROM crm_dw.churn_model m JOIN crm_dw.churn_model e ON e.id = m.scored_model_id,
+               crm_dw.churn_examples(m.as_of) x
+         WHERE m.as_of = current_date) s;
+\echo 'Are lapsed clients (no order in 180 days) spread evenly over industries? Chi-square test of independence:'
+SELECT round((c).statistic::numeric, 2) AS chi_square, (c).df, round((c).p_value::numeric, 4) AS p_value, (c).n AS clients,
+       coalesce((c).warning, 'none') AS warning
+  FROM (SELECT crm.chisq_test(a.industry, CASE WHEN f.recency_days > 180 THEN 'lapsed' ELSE 'active' END) c
+          FROM crm_dw.customer_features f JOIN crm.account a ON a.id = f.account_id
+         WHERE f.orders_total > 0 AND a.industry IS NOT NULL) s;
+\echo 'Order values are skewed: do oil-and-gas orders run larger than utilities''? Mann–Whitney U:'
+SELECT (w).n_treatment AS oil_gas_orders, (w).n_control AS utilities_orders, (w).w,
+       round(((w).w / ((w).n_treatment * (w).n_control))::numeric, 3) AS p_oil_gas_larger,
+       CASE WHEN (w).p_value < 0.001 THEN '< 0.001' ELSE round((w).p_value::numeric, 3)::text END AS p_value, (w).exact
+  FROM (SELECT crm.mann_whitney(s.total::float8, a.industry = 'oil_gas') w
+          FROM crm.order_summary s JOIN crm.account a ON a.id = s.account_id
+         WHERE s.status <> 'cancelled' AND a.industry IN ('oil_gas', 'utilities')) m;
 \echo
 \echo '== Security: roles, row-level security, client logins, the audit log (docs/security.md)'
 -- Demo logins: a manager with a teammate, a manager alone, and a client.

@@ -226,6 +226,10 @@ SELECT crm.grant_execute('crm_analyst', ARRAY[
     'crm.forecast', 'crm.forecast_points', 'crm.forecast_accuracy', 'crm.backtest', 'crm.backtest_arrays',
     'crm.decompose', 'crm.decompose_arrays', 'crm.loan_schedule', 'crm.loan_schedule_cents',
     'crm_dw.normalize_email', 'crm_dw.normalize_phone', 'crm.require_arg']);
+-- statistics: the tests and model checks added in 0.3.0.
+SELECT crm.grant_execute('crm_analyst', ARRAY[
+    'crm.linreg_robust', 'crm.ttest_one', 'crm.ttest_paired', 'crm.chisq_test', 'crm.mann_whitney',
+    'crm.classification_metrics', 'crm.roc_points']);
 
 GRANT USAGE ON SCHEMA crm_dw TO crm_bi;
 GRANT SELECT ON crm_dw.v_sales_monthly, crm_dw.v_pipeline_by_stage, crm_dw.v_forecast_vs_actual, crm_dw.v_segments,

@@ -57,3 +57,24 @@ ALTER TYPE crm.backtest_columns ADD ATTRIBUTE bias float8[], ADD ATTRIBUTE cover
 DROP FUNCTION crm.forecast_accuracy(float8[], float8[], float8[], int);
 DROP FUNCTION crm.backtest(timestamptz[], float8[], int, int, int, text, text);
 DROP FUNCTION crm.backtest_arrays(timestamptz[], float8[], int, int, int, text, text);
+
+-- statistics: the regression results gain the coefficient covariance, odds
+-- ratios with their intervals, and the count of skipped rows.
+ALTER TYPE crm.linreg_result ADD ATTRIBUTE covariance float8[], ADD ATTRIBUTE skipped bigint;
+ALTER TYPE crm.logreg_result ADD ATTRIBUTE covariance float8[], ADD ATTRIBUTE odds_ratios float8[],
+    ADD ATTRIBUTE odds_ratio_low float8[], ADD ATTRIBUTE odds_ratio_high float8[], ADD ATTRIBUTE skipped bigint;
+CREATE TYPE crm.linreg_robust_result AS (
+    type text, std_errors float8[], t_values float8[], p_values float8[], covariance float8[], n bigint, skipped bigint);
+CREATE TYPE crm.ttest_one_result AS (t float8, df float8, p_value float8, mean float8, ci_low float8, ci_high float8, mu float8, n bigint);
+CREATE TYPE crm.chisq_test_result AS (statistic float8, df float8, p_value float8, n bigint, row_labels text[], column_labels text[],
+                                      observed bigint[], expected float8[], warning text);
+CREATE TYPE crm.mann_whitney_result AS (w float8, p_value float8, z float8, exact boolean, n_treatment bigint, n_control bigint);
+CREATE TYPE crm.classification_result AS (n bigint, positives bigint, auc float8, brier float8, log_loss float8, threshold float8,
+    true_positives bigint, false_positives bigint, true_negatives bigint, false_negatives bigint,
+    accuracy float8, precision float8, recall float8, specificity float8);
+CREATE TYPE crm.roc_point AS (threshold float8, false_positive_rate float8, true_positive_rate float8);
+-- statistics: the nightly churn job scores the previous model out of sample.
+ALTER TABLE crm_dw.churn_model ADD COLUMN scored_model_id bigint, ADD COLUMN scored_clients bigint,
+    ADD COLUMN auc float8 CHECK (auc BETWEEN 0 AND 1), ADD COLUMN brier float8 CHECK (brier BETWEEN 0 AND 1);
+COMMENT ON TABLE crm_dw.churn_model IS
+    'Per day: logistic regression of "no order in the next 180 days" on the features clients had 180 days earlier, and the AUC and Brier score of the model before it on the same clients';

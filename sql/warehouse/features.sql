@@ -44,41 +44,81 @@ CREATE OR REPLACE FUNCTION crm_dw.churn_inputs(recency_days integer, frequency i
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN ARRAY[recency_days / 30.0, ln(1 + frequency), orders_180d - orders_prior_180d, complaints_90d]::float8[];
 
+-- What the churn model learns from as of a day: the inputs of every client
+-- who had ordered by the cutoff 180 days earlier, and whether the client then
+-- went without a booked order until the day.
+CREATE OR REPLACE FUNCTION crm_dw.churn_examples(as_of date) RETURNS TABLE (inputs float8[], lost boolean)
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT crm_dw.churn_inputs(churn_examples.as_of - 180 - h.last_order, h.frequency, h.orders_180d,
+                               h.orders_prior_180d, h.complaints_90d),
+           NOT EXISTS (SELECT FROM crm_dw.fact_sales f
+                       WHERE f.account_id = h.account_id AND f.booked
+                         AND f.order_date > churn_examples.as_of - 180 AND f.order_date <= churn_examples.as_of)
+    FROM crm_dw.customer_history(churn_examples.as_of - 180, NULL) h
+    WHERE h.orders_total > 0
+$$;
+
+-- The churn model of a day that has none, trained on its examples: NULL when
+-- the history cannot support a model (too few clients, or all or none of them
+-- churned).
+CREATE OR REPLACE FUNCTION crm_dw.train_churn_model(as_of date) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    id bigint;
+BEGIN
+    INSERT INTO crm_dw.churn_model (as_of, cutoff, n, churned, inputs, model)
+    SELECT train_churn_model.as_of, train_churn_model.as_of - 180, count(*), count(*) FILTER (WHERE e.lost),
+           ARRAY['months_since_last_order', 'ln(1 + orders_365d)', 'orders_180d - orders_prior_180d', 'complaints_90d'],
+           crm.logreg(e.lost, e.inputs)
+    FROM crm_dw.churn_examples(train_churn_model.as_of) e
+    HAVING count(*) FILTER (WHERE e.lost) >= 10 AND count(*) FILTER (WHERE NOT e.lost) >= 10
+    RETURNING churn_model.id INTO id;
+    RETURN id;
+END $$;
+
+-- Out of sample: today's examples are what happened after the cutoff to the
+-- clients as they were then, which no model trained by the cutoff has seen.
+-- The latest such model scores them (one is trained as of the cutoff when
+-- there is none, from the data up to it), and today's row records its AUC
+-- and Brier score.
+CREATE OR REPLACE FUNCTION crm_dw.score_churn_model(model_id bigint) RETURNS void
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    scored crm_dw.churn_model;
+    earlier bigint;
+    metrics crm.classification_result;
+BEGIN
+    SELECT * INTO scored FROM crm_dw.churn_model m WHERE m.id = model_id;
+    SELECT m.id INTO earlier FROM crm_dw.churn_model m WHERE m.as_of <= scored.cutoff ORDER BY m.as_of DESC LIMIT 1;
+    IF earlier IS NULL THEN
+        earlier := crm_dw.train_churn_model(scored.cutoff);
+        IF earlier IS NULL THEN
+            RETURN;
+        END IF;
+    END IF;
+    metrics := (SELECT crm.classification_metrics(crm.logreg_predict(m.model, e.inputs), e.lost)
+                FROM crm_dw.churn_examples(scored.as_of) e, crm_dw.churn_model m WHERE m.id = earlier);
+    UPDATE crm_dw.churn_model m
+    SET scored_model_id = earlier, scored_clients = (metrics).n, auc = (metrics).auc, brier = (metrics).brier
+    WHERE m.id = model_id;
+END $$;
+
 -- Today's churn model: trained once a day on what clients looked like 180
--- days ago and whether they ordered since. NULL when the history cannot
--- support a model (too few clients, or all or none of them churned).
+-- days ago and whether they ordered since, then the model before it scored
+-- on the same clients. NULL when the history cannot support a model.
 CREATE OR REPLACE FUNCTION crm_dw.churn_model_for(as_of date) RETURNS bigint
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    cutoff constant date := as_of - 180;
-    clients bigint;
-    churned bigint;
     id bigint;
 BEGIN
     SELECT m.id INTO id FROM crm_dw.churn_model m WHERE m.as_of = churn_model_for.as_of;
     IF FOUND THEN
         RETURN id;
     END IF;
-    PERFORM crm_dw.drop_temp_table('etl_churn_history');
-    CREATE TEMP TABLE etl_churn_history ON COMMIT DROP AS
-    SELECT crm_dw.churn_inputs(cutoff - h.last_order, h.frequency, h.orders_180d, h.orders_prior_180d,
-                               h.complaints_90d) AS inputs,
-           NOT EXISTS (SELECT FROM crm_dw.fact_sales f
-                       WHERE f.account_id = h.account_id AND f.booked
-                         AND f.order_date > cutoff AND f.order_date <= churn_model_for.as_of) AS lost
-    FROM crm_dw.customer_history(cutoff, NULL) h
-    WHERE h.orders_total > 0;
-    PERFORM 'PRAGMA:TABLE: etl_churn_history (inputs float8[], lost boolean)';
-    SELECT count(*), count(*) FILTER (WHERE lost) INTO clients, churned FROM etl_churn_history;
-    IF churned < 10 OR clients - churned < 10 THEN
-        RETURN NULL;
+    id := crm_dw.train_churn_model(as_of);
+    IF id IS NOT NULL THEN
+        PERFORM crm_dw.score_churn_model(id);
     END IF;
-    INSERT INTO crm_dw.churn_model (as_of, cutoff, n, churned, inputs, model)
-    SELECT churn_model_for.as_of, cutoff, clients, churned,
-           ARRAY['months_since_last_order', 'ln(1 + orders_365d)', 'orders_180d - orders_prior_180d', 'complaints_90d'],
-           crm.logreg(lost, inputs)
-    FROM etl_churn_history
-    RETURNING churn_model.id INTO id;
     RETURN id;
 END $$;
 

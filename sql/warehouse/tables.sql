@@ -151,10 +151,15 @@ CREATE TABLE crm_dw.churn_model (
     n            bigint NOT NULL,
     churned      bigint NOT NULL,
     inputs       text[] NOT NULL,
-    model        crm.logreg_result NOT NULL
+    model        crm.logreg_result NOT NULL,
+    -- Out of sample: the latest model trained by the cutoff, scored on this model's clients.
+    scored_model_id bigint,
+    scored_clients  bigint,
+    auc             float8 CHECK (auc BETWEEN 0 AND 1),
+    brier           float8 CHECK (brier BETWEEN 0 AND 1)
 );
 COMMENT ON TABLE crm_dw.churn_model IS
-    'Per day: logistic regression of "no order in the next 180 days" on the features clients had 180 days earlier';
+    'Per day: logistic regression of "no order in the next 180 days" on the features clients had 180 days earlier, and the AUC and Brier score of the model before it on the same clients';
 
 CREATE TABLE crm_dw.customer_features (
     account_id        bigint PRIMARY KEY,

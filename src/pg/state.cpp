@@ -141,7 +141,12 @@ RowsState* as_rows(Datum value, const RowsKind& kind) {
 }  // namespace
 
 void* new_fixed_state(FunctionCallInfo fcinfo, const FixedKind& kind, Size size) {
-    auto* h = static_cast<StateHeader*>(MemoryContextAllocZero(aggregate_context(fcinfo), size));
+    // The executor copies a transition value whose address changed into the
+    // aggregate context, so a new state is made in the per-call context, which
+    // is reset after it: made in the aggregate context, it would stay as a
+    // second copy for as long as the group.
+    aggregate_context(fcinfo);
+    auto* h = static_cast<StateHeader*>(palloc0(size));
     SET_VARSIZE(h, size);
     h->magic = magic;
     h->kind = static_cast<uint16>(kind.kind);

@@ -24,7 +24,19 @@ extern "C" {
 
 namespace pgcrm::pg {
 
-enum class StateKind : uint16 { linreg = 1, logreg = 2, ttest = 3, prop_test = 4, kmeans = 5, forecast = 6 };
+enum class StateKind : uint16 {
+    linreg = 1,
+    logreg = 2,
+    ttest = 3,
+    prop_test = 4,
+    kmeans = 5,
+    forecast = 6,
+    linreg_robust = 7,
+    ttest_one = 8,
+    chisq_test = 9,
+    mann_whitney = 10,
+    classification = 11
+};
 
 struct StateHeader {
     int32 vl_len_;
@@ -41,7 +53,9 @@ struct FixedKind {
     Size (*expected_size)(const void* state);
 };
 
-// A new zeroed state of `size` bytes in the aggregate context.
+// A new zeroed state of `size` bytes, to be returned by a step or combine
+// function (the executor keeps a copy). Also how a state grows: a bigger new
+// one replaces it.
 void* new_fixed_state(FunctionCallInfo fcinfo, const FixedKind& kind, Size size);
 
 // The transition value in argument argno, to be updated in place: nullptr

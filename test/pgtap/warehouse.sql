@@ -3,7 +3,7 @@
 -- half-written, and the analytic jobs. Overlapping runs are in
 -- test/concurrency/etl_overlap.sh.
 BEGIN;
-SELECT plan(50);
+SELECT plan(52);
 
 SELECT setseed(0.25);
 SELECT count(*) FROM crm.generate_demo_data(1, 7);
@@ -113,6 +113,27 @@ SELECT is((SELECT n FROM crm_dw.churn_model WHERE as_of = current_date),
 SELECT ok((SELECT bool_and(churn_risk BETWEEN 0 AND 1) AND bool_and((churn_risk IS NULL) = (orders_total = 0))
              FROM crm_dw.customer_features),
           'churn risk is a probability for clients with orders and NULL for the others');
+-- Out of sample: no model was trained by the cutoff, so one is, as of it, and
+-- scores today's clients. The AUC by hand: the share of (lost, kept) pairs
+-- of clients of 180 days ago that the earlier model ranked right, ties half,
+-- with the outcome read from the orders themselves.
+SELECT ok((SELECT e.as_of = m.cutoff AND e.trained_at = m.trained_at AND m.scored_clients = m.n
+                  AND m.brier BETWEEN 0 AND 0.25 AND m.auc > 0.5
+             FROM crm_dw.churn_model m JOIN crm_dw.churn_model e ON e.id = m.scored_model_id WHERE m.as_of = current_date),
+          'the churn job scores the model trained as of the cutoff on today''s clients');
+SELECT ok((WITH earlier AS (SELECT e.model FROM crm_dw.churn_model m JOIN crm_dw.churn_model e ON e.id = m.scored_model_id
+                              WHERE m.as_of = current_date),
+                scores AS (SELECT crm.logreg_predict((SELECT model FROM earlier),
+                                                     crm_dw.churn_inputs(current_date - 180 - h.last_order, h.frequency, h.orders_180d,
+                                                                         h.orders_prior_180d, h.complaints_90d)) AS risk,
+                                  NOT EXISTS (SELECT FROM crm.sales_order o JOIN crm.order_line ol ON ol.order_id = o.id
+                                              WHERE o.account_id = h.account_id AND o.status NOT IN ('draft', 'cancelled')
+                                                AND o.order_date > current_date - 180 AND o.order_date <= current_date) AS lost
+                           FROM crm_dw.customer_history(current_date - 180, NULL) h WHERE h.orders_total > 0)
+           SELECT abs((SELECT auc FROM crm_dw.churn_model WHERE as_of = current_date)
+                      - (count(*) FILTER (WHERE l.risk > k.risk) + 0.5 * count(*) FILTER (WHERE l.risk = k.risk))::float8 / count(*)) < 1e-12
+           FROM scores l, scores k WHERE l.lost AND NOT k.lost),
+          '... and its AUC is the rate of correctly ranked pairs');
 
 -- Incremental equals full, after random changes ----------------------------------------
 CREATE TEMP TABLE incremental_rows (round int, tbl text, row_text text);

@@ -1,173 +1,94 @@
 #include "regression.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cfloat>
 #include <cmath>
-#include <limits>
+#include <cstring>
+#include <string>
 
-#include <boost/math/distributions/fisher_f.hpp>
-#include <boost/math/distributions/normal.hpp>
-#include <boost/math/distributions/students_t.hpp>
-
-#include "core/eigen.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
+#include "distributions.hpp"
 
 namespace pgcrm::statistics {
 
 namespace {
 
-constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-constexpr double alias_tolerance = 1e-7;  // lm's qr(tol = 1e-7)
-
-// Two-sided p-value of a t (df > 0) or, with df = ∞, a z statistic.
-double two_sided(double statistic, double df) {
-    if (std::isnan(statistic) || !(df > 0)) return nan;
-    if (std::isinf(statistic)) return 0;
-    const double a = std::fabs(statistic);
-    if (std::isinf(df)) return 2 * boost::math::cdf(boost::math::complement(boost::math::normal(), a));
-    return 2 * boost::math::cdf(boost::math::complement(boost::math::students_t(df), a));
+void check_tolerance(double tolerance) {
+    if (!(tolerance >= 0 && tolerance < 1))
+        throw Error(sqlstate::invalid_parameter_value,
+                    "the rank tolerance is " + std::to_string(tolerance) + "; it must be at least 0 and below 1");
 }
 
-// The Cholesky factor of a Gram matrix over the columns that are not aliased,
-// chosen in column order as R's dqrdc2 does: a column is aliased when its
-// squared norm, after projecting out the kept columns before it, is at most
-// tol² times its original squared norm.
-struct Factor {
-    std::vector<int> kept;
-    Eigen::MatrixXd lower;  // kept.size() × kept.size()
+// The estimates of the kept columns spread over all `total` terms, NaN elsewhere.
+struct Spread {
+    std::vector<double> coefficients, covariance;
+    Spread(const Solution& s, int total, double scale) : coefficients(total, nan), covariance(total * total, nan) {
+        const int k = static_cast<int>(s.kept.size());
+        for (int a = 0; a < k; ++a) {
+            coefficients[s.kept[a]] = s.beta[a];
+            for (int b = 0; b < k; ++b) covariance[s.kept[a] * total + s.kept[b]] = scale * s.unscaled(a, b);
+        }
+    }
 };
 
-Factor factor(const Eigen::MatrixXd& gram, const Eigen::VectorXd& norm2) {
-    const int p = static_cast<int>(gram.rows());
-    Factor f;
-    Eigen::MatrixXd l = Eigen::MatrixXd::Zero(p, p);
-    for (int j = 0; j < p; ++j) {
-        const int s = static_cast<int>(f.kept.size());
-        Eigen::VectorXd row(s);
-        for (int a = 0; a < s; ++a) {
-            double v = gram(j, f.kept[a]);
-            for (int b = 0; b < a; ++b) v -= row[b] * l(a, b);
-            row[a] = v / l(a, a);
-        }
-        const double residual = gram(j, j) - row.squaredNorm();
-        if (!(residual > alias_tolerance * alias_tolerance * norm2[j])) continue;
-        l.row(s).head(s) = row.transpose();
-        l(s, s) = std::sqrt(residual);
-        f.kept.push_back(j);
-    }
-    const int s = static_cast<int>(f.kept.size());
-    f.lower = l.topLeftCorner(s, s);
-    return f;
-}
-
-Eigen::VectorXd subset(const Eigen::VectorXd& v, const std::vector<int>& idx) {
-    Eigen::VectorXd out(idx.size());
-    for (size_t i = 0; i < idx.size(); ++i) out[i] = v[idx[i]];
+std::vector<double> diagonal_roots(const Covariance& c, int total) {
+    std::vector<double> out(total);
+    for (int j = 0; j < total; ++j) out[j] = std::sqrt(c[j * total + j]);
     return out;
 }
 
-// (L Lᵀ)⁻¹ from the factor.
-Eigen::MatrixXd inverse(const Eigen::MatrixXd& lower) {
-    const Eigen::MatrixXd linv =
-        lower.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(lower.rows(), lower.cols()));
-    return linv.transpose() * linv;
+// b / se and its two-sided p-value with df degrees of freedom (∞: normal).
+void statistics_of(const std::vector<double>& b, const std::vector<double>& se, double df, std::vector<double>& t,
+                   std::vector<double>& p) {
+    t.resize(b.size());
+    p.resize(b.size());
+    for (size_t j = 0; j < b.size(); ++j) {
+        t[j] = b[j] / se[j];
+        p[j] = two_sided(t[j], df);
+    }
 }
 
 }  // namespace
 
-void add(const Moments& m, const double* x, double y) noexcept {
-    const int q = m.p + 1;
-    double* mean = m.mean();
-    double* c = m.comoment();
-    const double n = m.n() += 1;
-    const double shrink = (n - 1) / n;  // (v − mean_new) = (v − mean_old)·(n − 1)/n
-    auto value = [&](int j) { return j < m.p ? x[j] : y; };
-    for (int j = 0; j < q; ++j) {
-        const double dj = (value(j) - mean[j]) * shrink;
-        for (int k = j; k < q; ++k) c[j * q + k] += dj * (value(k) - mean[k]);
-    }
-    for (int j = 0; j < q; ++j) mean[j] += (value(j) - mean[j]) / n;
-}
-
-void merge(const Moments& into, const Moments& from) noexcept {
-    const int q = into.p + 1;
-    const double na = into.n(), nb = from.n(), n = na + nb;
-    if (nb == 0) return;
-    const double scale = na * nb / n;
-    double* c = into.comoment();
-    double* mean = into.mean();
-    for (int j = 0; j < q; ++j)
-        for (int k = j; k < q; ++k)
-            c[j * q + k] += from.comoment()[j * q + k] + (from.mean()[j] - mean[j]) * (from.mean()[k] - mean[k]) * scale;
-    for (int j = 0; j < q; ++j) mean[j] += (from.mean()[j] - mean[j]) * nb / n;
-    into.n() = n;
-}
-
-Fit linreg(const Moments& m, bool intercept) {
-    const int p = m.p, q = p + 1;
-    const double n = m.n();
+Fit linreg(const CrossProducts& rows, bool intercept, double tolerance) {
+    check_tolerance(tolerance);
+    const int p = rows.q - 1;
+    const double n = rows.n();
     if (n < 1) throw Error(sqlstate::insufficient_data, "linear regression needs at least one row");
-    Eigen::MatrixXd gram(p, p);
-    Eigen::VectorXd xy(p), mean_x(p), norm2(p);
-    const double* c = m.comoment();
-    const double* mean = m.mean();
-    for (int j = 0; j < p; ++j) {
-        mean_x[j] = mean[j];
-        for (int k = j; k < p; ++k) gram(j, k) = gram(k, j) = c[j * q + k];
-        xy[j] = c[j * q + p];
-    }
-    double yy = c[p * q + p];
-    for (int j = 0; j < p; ++j) norm2[j] = gram(j, j) + n * mean_x[j] * mean_x[j];
-    if (!intercept) {  // back to uncentred cross-products
-        gram += n * mean_x * mean_x.transpose();
-        xy += n * mean[p] * mean_x;
-        yy += n * mean[p] * mean[p];
-    }
-    const Factor f = factor(gram, norm2);
-    const int kept = static_cast<int>(f.kept.size());
-    const Eigen::VectorXd w = f.lower.triangularView<Eigen::Lower>().solve(subset(xy, f.kept));
-    const Eigen::VectorXd beta = f.lower.transpose().triangularView<Eigen::Upper>().solve(w);
-    const Eigen::MatrixXd unscaled = inverse(f.lower);
+    // [1 x y]ᵀ[1 x y] (without the column of ones when there is no intercept).
+    const int offset = intercept ? 1 : 0, m = p + offset, size = m + 1;
+    std::vector<DoubleDouble> gram(static_cast<size_t>(size) * size);
+    auto value = [&](int j, int k) -> DoubleDouble {
+        if (j < offset) return k < offset ? DoubleDouble(n) : rows.sum(k - offset);
+        if (k < offset) return rows.sum(j - offset);
+        return rows.product(j - offset, k - offset);
+    };
+    for (int j = 0; j < size; ++j)
+        for (int k = 0; k < size; ++k) gram[j * size + k] = value(j, k);
+    const Solution s = solve(gram, m, tolerance);
 
     Fit fit;
     fit.n = static_cast<int64_t>(n);
-    fit.rank = kept + (intercept ? 1 : 0);
+    fit.rank = static_cast<int>(s.kept.size());
     fit.df_residual = std::max<int>(0, static_cast<int>(n) - fit.rank);
-    const double rss = std::max(0.0, yy - w.squaredNorm());
-    const double sigma2 = fit.df_residual > 0 ? rss / fit.df_residual : nan;
+    const double sigma2 = fit.df_residual > 0 ? to_double(s.rss) / fit.df_residual : nan;
     fit.sigma = std::sqrt(sigma2);
+    Spread spread(s, m, sigma2);
+    fit.coefficients = std::move(spread.coefficients);
+    fit.covariance = std::move(spread.covariance);
+    fit.std_errors = diagonal_roots(fit.covariance, m);
+    statistics_of(fit.coefficients, fit.std_errors, fit.df_residual, fit.t_values, fit.p_values);
 
-    const int offset = intercept ? 1 : 0;
-    const int total = p + offset;
-    fit.coefficients.assign(total, nan);
-    fit.std_errors.assign(total, nan);
-    for (int a = 0; a < kept; ++a) {
-        fit.coefficients[f.kept[a] + offset] = beta[a];
-        fit.std_errors[f.kept[a] + offset] = std::sqrt(sigma2 * unscaled(a, a));
-    }
-    if (intercept) {
-        const Eigen::VectorXd mean_kept = subset(mean_x, f.kept);
-        fit.coefficients[0] = mean[p] - mean_kept.dot(beta);
-        fit.std_errors[0] = std::sqrt(sigma2 * (1 / n + mean_kept.dot(unscaled * mean_kept)));
-    }
-    fit.t_values.resize(total);
-    fit.p_values.resize(total);
-    for (int j = 0; j < total; ++j) {
-        fit.t_values[j] = fit.coefficients[j] / fit.std_errors[j];
-        fit.p_values[j] = two_sided(fit.t_values[j], fit.df_residual);
-    }
-
-    fit.r_squared = yy > 0 ? 1 - rss / yy : nan;
+    // Centred (uncentred without an intercept) total sum of squares, as summary.lm.
+    const DoubleDouble yy = rows.product(p, p);
+    const DoubleDouble tss = intercept ? yy - rows.sum(p) * rows.sum(p) / n : yy;
+    fit.r_squared = tss.hi > 0 ? to_double(1.0 - s.rss / tss) : nan;
     fit.adj_r_squared = fit.df_residual > 0 ? 1 - (1 - fit.r_squared) * (n - offset) / fit.df_residual : nan;
     const int df_model = fit.rank - offset;
-    fit.f_statistic = df_model > 0 && fit.df_residual > 0 ? ((yy - rss) / df_model) / sigma2 : nan;
-    fit.f_p_value = nan;
-    if (std::isinf(fit.f_statistic))
-        fit.f_p_value = 0;
-    else if (!std::isnan(fit.f_statistic))
-        fit.f_p_value = boost::math::cdf(
-            boost::math::complement(boost::math::fisher_f(df_model, fit.df_residual), fit.f_statistic));
+    fit.f_statistic = df_model > 0 && fit.df_residual > 0 ? to_double(tss - s.rss) / df_model / sigma2 : nan;
+    fit.f_p_value = f_upper(fit.f_statistic, df_model, fit.df_residual);
     return fit;
 }
 
@@ -194,7 +115,8 @@ double deviance_of(const bool* y, const std::vector<double>& mu) {
 
 }  // namespace
 
-LogisticFit logreg(const double* x, const bool* y, int64_t n, int p, bool intercept, int max_iter) {
+LogisticFit logreg(const double* x, const bool* y, int64_t n, int p, bool intercept, double tolerance, int max_iter) {
+    check_tolerance(tolerance);
     if (n < 1) throw Error(sqlstate::insufficient_data, "logistic regression needs at least one row");
     const int offset = intercept ? 1 : 0, total = p + offset;
     auto design = [&](int64_t i, int j) { return j < offset ? 1.0 : x[i * p + j - offset]; };
@@ -205,37 +127,34 @@ LogisticFit logreg(const double* x, const bool* y, int64_t n, int p, bool interc
         eta[i] = std::log(start / (1 - start));
         mu[i] = inverse_logit(eta[i]);
     }
-    Eigen::VectorXd norm2 = Eigen::VectorXd::Zero(total);
-    for (int64_t i = 0; i < n; ++i)
-        for (int j = 0; j < total; ++j) norm2[j] += design(i, j) * design(i, j);
 
     LogisticFit fit;
     fit.n = n;
     fit.converged = false;
     double dev_old = deviance_of(y, mu), dev = dev_old;
-    Factor f;
-    Eigen::VectorXd beta;
+    Solution s;
+    std::vector<double> state(CrossProducts::size(total + 1));
+    const CrossProducts step{state.data(), total + 1};
+    std::array<double, max_columns> row;
+    std::vector<DoubleDouble> gram(static_cast<size_t>(total + 1) * (total + 1));
     for (fit.iterations = 1; fit.iterations <= max_iter; ++fit.iterations) {
-        // One weighted least-squares step on the working response z.
-        Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(total, total);
-        Eigen::VectorXd rhs = Eigen::VectorXd::Zero(total);
-        Eigen::VectorXd row(total);
+        // One weighted least-squares step on the working response z: the rows
+        // of [X z] scaled by the square roots of the weights, as glm.fit.
+        std::fill(state.begin(), state.end(), 0.0);
         for (int64_t i = 0; i < n; ++i) {
             if ((i & 0xffff) == 0) check_interrupts();
             const double d = logit_derivative(eta[i]);
-            const double weight = d * d / (mu[i] * (1 - mu[i]));
-            const double z = eta[i] + (y[i] - mu[i]) / d;
-            for (int j = 0; j < total; ++j) row[j] = design(i, j);
-            gram.selfadjointView<Eigen::Upper>().rankUpdate(row, weight);
-            rhs += weight * z * row;
+            const double w = std::sqrt(d * d / (mu[i] * (1 - mu[i])));
+            for (int j = 0; j < total; ++j) row[j] = w * design(i, j);
+            row[total] = w * (eta[i] + (y[i] - mu[i]) / d);
+            step.add(row.data());
         }
-        gram.triangularView<Eigen::StrictlyLower>() = gram.transpose();
-        f = factor(gram, norm2);
-        beta = f.lower.transpose().triangularView<Eigen::Upper>().solve(
-            f.lower.triangularView<Eigen::Lower>().solve(subset(rhs, f.kept)));
+        for (int j = 0; j <= total; ++j)
+            for (int k = 0; k <= total; ++k) gram[j * (total + 1) + k] = step.product(j, k);
+        s = solve(gram, total, tolerance);
         for (int64_t i = 0; i < n; ++i) {
             double e = 0;
-            for (size_t a = 0; a < f.kept.size(); ++a) e += design(i, f.kept[a]) * beta[a];
+            for (size_t a = 0; a < s.kept.size(); ++a) e += design(i, s.kept[a]) * s.beta[a];
             eta[i] = e;
             mu[i] = inverse_logit(e);
         }
@@ -249,19 +168,19 @@ LogisticFit logreg(const double* x, const bool* y, int64_t n, int p, bool interc
     fit.iterations = std::min(fit.iterations, max_iter);
 
     // Standard errors from the last step's weights, as summary.glm takes them.
-    const Eigen::MatrixXd unscaled = inverse(f.lower);
-    fit.coefficients.assign(total, nan);
-    fit.std_errors.assign(total, nan);
-    fit.z_values.assign(total, nan);
-    fit.p_values.assign(total, nan);
-    for (size_t a = 0; a < f.kept.size(); ++a) {
-        const int j = f.kept[a];
-        fit.coefficients[j] = beta[a];
-        fit.std_errors[j] = std::sqrt(unscaled(a, a));
-        fit.z_values[j] = beta[a] / fit.std_errors[j];
-        fit.p_values[j] = two_sided(fit.z_values[j], std::numeric_limits<double>::infinity());
+    Spread spread(s, total, 1.0);
+    fit.coefficients = std::move(spread.coefficients);
+    fit.covariance = std::move(spread.covariance);
+    fit.std_errors = diagonal_roots(fit.covariance, total);
+    statistics_of(fit.coefficients, fit.std_errors, infinity, fit.z_values, fit.p_values);
+    const double z = central_quantile(0.95);
+    for (int j = 0; j < total; ++j) {
+        const double b = fit.coefficients[j], se = fit.std_errors[j];
+        fit.odds_ratios.push_back(std::exp(b));
+        fit.odds_ratio_low.push_back(std::exp(b - z * se));
+        fit.odds_ratio_high.push_back(std::exp(b + z * se));
     }
-    fit.rank = static_cast<int>(f.kept.size());
+    fit.rank = static_cast<int>(s.kept.size());
     fit.deviance = dev;
     fit.log_likelihood = -dev / 2;
     fit.aic = dev + 2 * fit.rank;
@@ -274,71 +193,106 @@ LogisticFit logreg(const double* x, const bool* y, int64_t n, int p, bool interc
     return fit;
 }
 
-void Sample::add(double v) noexcept {
-    n += 1;
-    const double delta = v - mean;
-    mean += delta / n;
-    m2 += delta * (v - mean);
+namespace {
+
+// The parts of a sandwich state.
+struct SandwichParts {
+    double *kept, *beta, *unscaled, *meat;
+    explicit SandwichParts(const Sandwich& s)
+        : kept(s.data + 1), beta(kept + s.k), unscaled(beta + s.k), meat(unscaled + s.k * s.k) {}
+};
+
+}  // namespace
+
+void Sandwich::start(const double* coefficients, int total, const double* covariance, double sigma) const {
+    const SandwichParts parts(*this);
+    std::vector<int> kept;
+    for (int j = 0; j < total; ++j)
+        if (!std::isnan(coefficients[j])) kept.push_back(j);
+    if (static_cast<int>(kept.size()) != k)
+        throw Error(sqlstate::internal_error, "the sandwich state was sized for another model");
+    // (XᵀX)⁻¹ is the covariance unscaled; without a residual variance (a perfect
+    // fit) there is none to unscale, and every result is undefined.
+    const double scale = sigma > 0 ? 1 / (sigma * sigma) : nan;
+    n() = 0;
+    for (int a = 0; a < k; ++a) {
+        parts.kept[a] = kept[a];
+        parts.beta[a] = coefficients[kept[a]];
+        for (int b = 0; b < k; ++b) {
+            parts.unscaled[a * k + b] = covariance[kept[a] * total + kept[b]] * scale;
+            parts.meat[a * k + b] = 0;
+        }
+    }
 }
 
-void Sample::merge(const Sample& o) noexcept {
-    if (o.n == 0) return;
-    const double total = n + o.n, delta = o.mean - mean;
-    m2 += o.m2 + delta * delta * n * o.n / total;
-    mean += delta * o.n / total;
-    n = total;
+bool Sandwich::uses(const double* coefficients, int total) const noexcept {
+    const SandwichParts parts(*this);
+    int a = 0;
+    for (int j = 0; j < total; ++j) {
+        if (std::isnan(coefficients[j])) continue;
+        if (a == k || parts.kept[a] != j || parts.beta[a] != coefficients[j]) return false;
+        ++a;
+    }
+    return a == k;
 }
 
-TTest ttest(const Sample& a, const Sample& b, bool equal_var, double level) {
-    if (!(level > 0 && level < 1))
-        throw Error(sqlstate::invalid_parameter_value, "the confidence level must be between 0 and 1");
-    TTest r{nan, nan, nan, a.n > 0 ? a.mean : nan, b.n > 0 ? b.mean : nan, nan, nan, nan};
-    r.difference = r.mean_treatment - r.mean_control;
-    if (a.n < 2 || b.n < 2) return r;
-    const double va = a.m2 / (a.n - 1), vb = b.m2 / (b.n - 1);
-    double se;
-    if (equal_var) {
-        r.df = a.n + b.n - 2;
-        se = std::sqrt(((a.n - 1) * va + (b.n - 1) * vb) / r.df * (1 / a.n + 1 / b.n));
-    } else {
-        const double ea = va / a.n, eb = vb / b.n;
-        se = std::sqrt(ea + eb);
-        r.df = (ea + eb) * (ea + eb) / (ea * ea / (a.n - 1) + eb * eb / (b.n - 1));
-    }
-    if (!(se > 0)) return r;
-    r.t = r.difference / se;
-    r.p_value = two_sided(r.t, r.df);
-    const double q = boost::math::quantile(boost::math::students_t(r.df), 1 - (1 - level) / 2);
-    r.ci_low = r.difference - q * se;
-    r.ci_high = r.difference + q * se;
-    return r;
+bool Sandwich::same_model(const Sandwich& other) const noexcept {
+    return k == other.k && intercept == other.intercept && type == other.type &&
+           std::memcmp(data + 1, other.data + 1, sizeof(double) * (2 * k + k * k)) == 0;  // bytes: NaN too
 }
 
-PropTest prop_test(int64_t xa, int64_t na, int64_t xb, int64_t nb, double level) {
-    if (!(level > 0 && level < 1))
-        throw Error(sqlstate::invalid_parameter_value, "the confidence level must be between 0 and 1");
-    PropTest r{nan, nan, nan, nan, nan, nan, nan, nan, nan, nan};
-    if (na < 1 || nb < 1) return r;
-    r.p_treatment = static_cast<double>(xa) / na;
-    r.p_control = static_cast<double>(xb) / nb;
-    r.difference = r.p_treatment - r.p_control;
-    const double q = boost::math::quantile(boost::math::normal(), 1 - (1 - level) / 2);
-    const double width = q * std::sqrt(r.p_treatment * (1 - r.p_treatment) / na + r.p_control * (1 - r.p_control) / nb);
-    r.ci_low = std::max(r.difference - width, -1.0);
-    r.ci_high = std::min(r.difference + width, 1.0);
-    const double pooled = static_cast<double>(xa + xb) / (na + nb);
-    const double se0 = std::sqrt(pooled * (1 - pooled) * (1.0 / na + 1.0 / nb));
-    if (se0 > 0) {
-        r.z = r.difference / se0;
-        r.p_value = two_sided(r.z, std::numeric_limits<double>::infinity());
+void Sandwich::add(const double* x, double y) const noexcept {
+    const SandwichParts parts(*this);
+    std::array<double, max_features + 1> row;
+    double e = y;
+    for (int a = 0; a < k; ++a) {
+        const int j = static_cast<int>(parts.kept[a]);
+        row[a] = intercept ? (j == 0 ? 1.0 : x[j - 1]) : x[j];
+        e -= row[a] * parts.beta[a];
     }
-    if (xa > 0 && xb > 0) {
-        const double ratio = r.p_treatment / r.p_control;
-        const double se_log = std::sqrt(1.0 / xa - 1.0 / na + 1.0 / xb - 1.0 / nb);
-        r.lift = ratio - 1;
-        r.lift_ci_low = ratio * std::exp(-q * se_log) - 1;
-        r.lift_ci_high = ratio * std::exp(q * se_log) - 1;
+    double omega = e * e;
+    if (type == HcType::hc2 || type == HcType::hc3) {
+        double h = 0;
+        for (int a = 0; a < k; ++a) {
+            double v = 0;
+            for (int b = 0; b < k; ++b) v += parts.unscaled[a * k + b] * row[b];
+            h += row[a] * v;
+        }
+        omega /= type == HcType::hc2 ? 1 - h : (1 - h) * (1 - h);
     }
+    for (int a = 0; a < k; ++a)
+        for (int b = a; b < k; ++b) parts.meat[a * k + b] += omega * row[a] * row[b];
+    n() += 1;
+}
+
+void Sandwich::merge(const Sandwich& from) const noexcept {
+    const SandwichParts into(*this), other(from);
+    for (int i = 0; i < k * k; ++i) into.meat[i] += other.meat[i];
+    n() += from.n();
+}
+
+RobustFit robust(const Sandwich& s, int total) {
+    const SandwichParts parts(s);
+    const int k = s.k;
+    Eigen::MatrixXd meat(k, k), unscaled(k, k);
+    for (int a = 0; a < k; ++a)
+        for (int b = 0; b < k; ++b) {
+            meat(a, b) = parts.meat[std::min(a, b) * k + std::max(a, b)];
+            unscaled(a, b) = parts.unscaled[a * k + b];
+        }
+    const double n = s.n(), df = n - k;
+    Eigen::MatrixXd v = unscaled * meat * unscaled;
+    if (s.type == HcType::hc1) v *= df > 0 ? n / df : nan;
+    RobustFit r;
+    r.covariance.assign(static_cast<size_t>(total) * total, nan);
+    std::vector<double> beta(total, nan);
+    for (int a = 0; a < k; ++a) {
+        const int j = static_cast<int>(parts.kept[a]);
+        beta[j] = parts.beta[a];
+        for (int b = 0; b < k; ++b) r.covariance[j * total + static_cast<int>(parts.kept[b])] = v(a, b);
+    }
+    r.std_errors = diagonal_roots(r.covariance, total);
+    statistics_of(beta, r.std_errors, df, r.t_values, r.p_values);
     return r;
 }
 
