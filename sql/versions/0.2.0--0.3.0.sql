@@ -28,3 +28,15 @@ BEGIN
         EXECUTE format('DROP FUNCTION %s', f);
     END LOOP;
 END $$;
+
+-- billing: the columns the commercial cycle adds to 0.2.0 tables (as in their
+-- tables.sql). The key from an order to its contract is made by
+-- sql/billing/tables.sql, which this update runs after this migration.
+ALTER TABLE crm.sales_order ADD COLUMN contract_id bigint;
+ALTER TABLE crm.product ADD COLUMN vat_rate_pct numeric(5, 2) CHECK (vat_rate_pct >= 0 AND vat_rate_pct <= 100);
+COMMENT ON COLUMN crm.product.vat_rate_pct IS 'VAT on this product in percent; NULL: the setting pgcrm.vat_rate (docs/billing.md)';
+ALTER TABLE crm.credit_product
+    ADD COLUMN repayment_method text NOT NULL DEFAULT 'annuity' CHECK (repayment_method IN ('annuity', 'differentiated'));
+ALTER TABLE crm.credit_application
+    ADD COLUMN repayment_method text CHECK (repayment_method IN ('annuity', 'differentiated')),
+    ADD COLUMN first_payment_date date;
