@@ -25,7 +25,7 @@ SQL_PARTS = sql/schema.sql \
             sql/projects/tables.sql sql/projects/functions.sql \
             sql/credit/tables.sql sql/credit/functions.sql \
             sql/inventory/tables.sql sql/inventory/functions.sql \
-            sql/billing/tables.sql sql/billing/functions.sql \
+            sql/billing/tables.sql sql/billing/functions.sql sql/billing/demo_data.sql \
             sql/kmeans/tables.sql sql/kmeans/functions.sql \
             sql/statistics/tables.sql sql/statistics/functions.sql \
             sql/forecast/tables.sql sql/forecast/functions.sql \

@@ -451,10 +451,11 @@ BEGIN
     IF NOT FOUND OR inv.kind <> 'invoice' OR inv.status NOT IN ('issued', 'partially_paid') THEN
         RETURN 0;
     END IF;
+    -- Payments are locked in id order, as everywhere, and used oldest first.
     WITH credit AS (
         SELECT p.id, p.received_on, p.amount - p.allocated AS available FROM crm.payment p
         WHERE p.account_id = inv.account_id AND p.currency = inv.currency AND p.allocated < p.amount AND p.loan_id IS NULL
-        ORDER BY p.received_on, p.id FOR UPDATE),
+        ORDER BY p.id FOR UPDATE),
     take AS (
         SELECT c.id, c.received_on,
                least(c.available, inv.balance - coalesce(sum(c.available) OVER (ORDER BY c.received_on, c.id

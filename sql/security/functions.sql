@@ -297,10 +297,13 @@ GRANT SELECT ON crm.receivables, crm.loan_arrears, crm.v_application_counts, crm
     TO crm_manager, crm_client;
 GRANT SELECT ON crm.contract, crm.quote, crm.quote_line, crm.invoice, crm.invoice_line, crm.payment, crm.payment_allocation,
     crm.loan, crm.loan_installment, crm.exchange_rate, crm.workflow_state TO crm_client;
-GRANT SELECT ON crm.exchange_rate TO crm_analyst;
+-- The BI views convert with the rates: crm_bi may call the conversion (its
+-- rights reach no other crm table, nor the schema by name).
+GRANT SELECT ON crm.exchange_rate TO crm_analyst, crm_bi;
 SELECT crm.grant_execute(role, ARRAY['crm.vat_rate', 'crm.base_currency', 'crm.rate_to_base', 'crm.convert',
                                       'crm.require_currency', 'crm.require_day'])
 FROM unnest(ARRAY['crm_manager', 'crm_client', 'crm_analyst']) role;
+SELECT crm.grant_execute('crm_bi', ARRAY['crm.base_currency', 'crm.rate_to_base']);
 SELECT crm.grant_execute('crm_manager', ARRAY[
     'crm.require_money', 'crm.payment_by_key', 'crm.contract_refusal', 'crm.confirm_order', 'crm.win_deal', 'crm.accept_quote',
     'crm.invoice_status', 'crm.apply_credit', 'crm.write_invoice', 'crm.invoice_order', 'crm.invoice_shipment',

@@ -40,3 +40,11 @@ ALTER TABLE crm.credit_product
 ALTER TABLE crm.credit_application
     ADD COLUMN repayment_method text CHECK (repayment_method IN ('annuity', 'differentiated')),
     ADD COLUMN first_payment_date date;
+-- The warehouse's base-currency totals and payment behaviour; the next
+-- refresh of each job rebuilds it with them.
+ALTER TABLE crm_dw.fact_sales ADD COLUMN line_total_base numeric(16, 2);
+ALTER TABLE crm_dw.customer_features ADD COLUMN invoices_due_365d integer, ADD COLUMN avg_days_late numeric(8, 2),
+    ADD COLUMN paid_on_time_share numeric(5, 4);
+COMMENT ON TABLE crm_dw.customer_features IS
+    'Per client as of a day: recency, frequency and monetary value over 365 days, RFM scores, churn risk, payment behaviour';
+INSERT INTO crm_dw.change_queue VALUES ('facts', 'all', 0), ('features', 'all', 0);

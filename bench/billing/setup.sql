@@ -1,0 +1,52 @@
+-- Data for bench/billing/run, the scale of the demo data at scale 1: 1000
+-- clients (a quarter under contract) with 10,000 confirmed orders of two or
+-- three lines, and for the payment runs one open invoice per client, large
+-- enough never to be paid off, already partly paid (its status stays put).
+SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS bench CASCADE;
+CREATE SCHEMA bench;
+SELECT setseed(0.5);
+INSERT INTO crm.account (id, name) SELECT 960000 + a, 'Bench client ' || a FROM generate_series(1, 1000) a;
+INSERT INTO crm.product (id, sku, name, kind, list_price, vat_rate_pct)
+SELECT 960000 + p, 'BENCH-BILL-' || p, 'Bench product ' || p, 'goods', 10 * p, CASE WHEN p % 4 = 0 THEN 7 END
+FROM generate_series(1, 20) p;
+INSERT INTO crm.contract (id, account_id, signed_on, valid_until, payment_terms_days)
+SELECT 960000 + a, 960000 + a, current_date - 400, current_date + 400, 45 FROM generate_series(4, 1000, 4) a;
+UPDATE crm.contract SET status = 'active' WHERE id > 960000;
+
+-- The orders invoice_order invoices.
+INSERT INTO crm.sales_order (id, account_id, contract_id, order_date)
+SELECT 960000 + o, 960001 + o % 1000, CASE WHEN (1 + o % 1000) % 4 = 0 THEN 960001 + o % 1000 END, current_date - o % 300
+FROM generate_series(1, 10000) o;
+INSERT INTO crm.order_line (order_id, line_no, product_id, quantity, unit_price, discount_pct)
+SELECT 960000 + o, k, 960001 + (o + k) % 20, 1 + floor(random() * 200), 10 * (1 + (o + k) % 20), (o % 3) * 2.5
+FROM generate_series(1, 10000) o, generate_series(1, 2 + o % 2) k;
+UPDATE crm.sales_order SET status = 'confirmed' WHERE id > 960000;
+
+-- One open invoice per client for the payment runs: 10,000,000 units at 100.00, no VAT.
+INSERT INTO crm.product (id, sku, name, kind, list_price, vat_rate_pct) VALUES (960100, 'BENCH-PAY', 'Bench payable', 'goods', 100, 0);
+INSERT INTO crm.sales_order (id, account_id) SELECT 970000 + a, 960000 + a FROM generate_series(1, 1000) a;
+INSERT INTO crm.order_line (order_id, line_no, product_id, quantity, unit_price)
+SELECT 970000 + a, 1, 960100, 10000000, 100 FROM generate_series(1, 1000) a;
+UPDATE crm.sales_order SET status = 'confirmed' WHERE id > 970000;
+SELECT count(crm.invoice_order(970000 + a)) FROM generate_series(1, 1000) a;
+SELECT count(crm.record_payment(960000 + a, 1, 'UAH', current_date, 'bench: first')) FROM generate_series(1, 1000) a;
+
+-- The same invoices as invoice_order writes, set-based: every order's lines,
+-- then every header, in two statements through the same triggers.
+CREATE FUNCTION bench.invoice_set(orders bigint[]) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    written bigint;
+BEGIN
+    CREATE TEMP TABLE bench_invoice ON COMMIT DROP AS
+    SELECT nextval('crm.invoice_id_seq') AS id, o.id AS order_id, o.account_id, o.contract_id, o.currency
+    FROM crm.sales_order o WHERE o.id = ANY (orders) ORDER BY o.id;
+    INSERT INTO crm.invoice_line (invoice_id, line_no, product_id, order_line_id, quantity, unit_price, discount_pct, vat_rate_pct)
+    SELECT b.id, l.line_no, l.product_id, l.id, l.quantity, l.unit_price, l.discount_pct, coalesce(p.vat_rate_pct, crm.vat_rate())
+    FROM bench_invoice b JOIN crm.order_line l ON l.order_id = b.order_id JOIN crm.product p ON p.id = l.product_id;
+    INSERT INTO crm.invoice (id, account_id, order_id, contract_id, currency)
+    SELECT b.id, b.account_id, b.order_id, b.contract_id, b.currency FROM bench_invoice b ORDER BY b.id;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    RETURN written;
+END $$;
+ANALYZE;
