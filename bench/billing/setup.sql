@@ -32,21 +32,4 @@ UPDATE crm.sales_order SET status = 'confirmed' WHERE id > 970000;
 SELECT count(crm.invoice_order(970000 + a)) FROM generate_series(1, 1000) a;
 SELECT count(crm.record_payment(960000 + a, 1, 'UAH', current_date, 'bench: first')) FROM generate_series(1, 1000) a;
 
--- The same invoices as invoice_order writes, set-based: every order's lines,
--- then every header, in two statements through the same triggers.
-CREATE FUNCTION bench.invoice_set(orders bigint[]) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-    written bigint;
-BEGIN
-    CREATE TEMP TABLE bench_invoice ON COMMIT DROP AS
-    SELECT nextval('crm.invoice_id_seq') AS id, o.id AS order_id, o.account_id, o.contract_id, o.currency
-    FROM crm.sales_order o WHERE o.id = ANY (orders) ORDER BY o.id;
-    INSERT INTO crm.invoice_line (invoice_id, line_no, product_id, order_line_id, quantity, unit_price, discount_pct, vat_rate_pct)
-    SELECT b.id, l.line_no, l.product_id, l.id, l.quantity, l.unit_price, l.discount_pct, coalesce(p.vat_rate_pct, crm.vat_rate())
-    FROM bench_invoice b JOIN crm.order_line l ON l.order_id = b.order_id JOIN crm.product p ON p.id = l.product_id;
-    INSERT INTO crm.invoice (id, account_id, order_id, contract_id, currency)
-    SELECT b.id, b.account_id, b.order_id, b.contract_id, b.currency FROM bench_invoice b ORDER BY b.id;
-    GET DIAGNOSTICS written = ROW_COUNT;
-    RETURN written;
-END $$;
 ANALYZE;

@@ -83,33 +83,27 @@ BEGIN
         UPDATE crm.sales_order s SET status = 'delivered' WHERE s.id = new_order;
     END LOOP;
 
-    -- Invoices: every order shipped in the billed half year, a week or two after its
-    -- date. Thousands at once, so set-based rather than one crm.invoice_order
-    -- each, through the same triggers: lines first, then the headers in date
-    -- order (their numbers follow it), totals summed by the table's trigger.
-    IF to_regclass('pg_temp.demo_invoice') IS NOT NULL THEN
-        DROP TABLE pg_temp.demo_invoice, pg_temp.demo_payment;
-    END IF;
-    CREATE TEMP TABLE demo_invoice ON COMMIT DROP AS
-    SELECT nextval('crm.invoice_id_seq') AS id, s.*
-    FROM (SELECT s.id AS order_id, s.account_id, s.contract_id, s.currency,
-                 least(s.order_date + 7 + abs(hashtext(s.number || seed)) % 14, today) AS issued_on
-          FROM crm.sales_order s
-          WHERE s.status IN ('shipped', 'delivered') AND s.order_date >= billed_from
-            AND NOT EXISTS (SELECT FROM crm.invoice i WHERE i.order_id = s.id)
-          ORDER BY 5, s.number) s;
-    INSERT INTO crm.invoice_line (invoice_id, line_no, product_id, order_line_id, quantity, unit_price, discount_pct, vat_rate_pct)
-    SELECT d.id, l.line_no, l.product_id, l.id, l.quantity, l.unit_price, l.discount_pct, coalesce(p.vat_rate_pct, crm.vat_rate())
-    FROM demo_invoice d JOIN crm.order_line l ON l.order_id = d.order_id JOIN crm.product p ON p.id = l.product_id
-    ORDER BY d.id, l.line_no;
-    INSERT INTO crm.invoice (id, account_id, order_id, contract_id, currency, issued_on)
-    SELECT d.id, d.account_id, d.order_id, d.contract_id, d.currency, d.issued_on FROM demo_invoice d ORDER BY d.id;
+    -- Invoices: every order shipped in the billed half year, a week or two
+    -- after its date, a day's orders in one crm.invoice_orders run.
+    PERFORM crm.invoice_orders(d.orders, d.issued_on)
+    FROM (SELECT s.issued_on, array_agg(s.id ORDER BY s.id) AS orders
+          FROM (SELECT s.id, least(s.order_date + 7 + abs(hashtext(s.number || seed)) % 14, today) AS issued_on
+                FROM crm.sales_order s
+                WHERE s.status IN ('shipped', 'delivered') AND s.order_date >= billed_from
+                  AND NOT EXISTS (SELECT FROM crm.invoice i WHERE i.order_id = s.id)) s
+          GROUP BY s.issued_on ORDER BY s.issued_on) d;
 
     -- Payments, by the client's habit: punctual (45 %), a little late (30 %),
     -- late (17 %), or paying half, very late (8 %). Money not yet received by
     -- the data's last day leaves the invoice open. The largest invoice of a
-    -- punctual client is overpaid by 1000.00, which stays as its credit. Each
-    -- pays the invoice it names, as crm.record_payment with invoice => would.
+    -- punctual client is overpaid by 1000.00, which stays as its credit.
+    -- Thousands at once, so set-based rather than one crm.record_payment
+    -- each, writing what it would for a payment naming its invoice: the
+    -- payment, its allocation and the invoice's new amount, through the same
+    -- triggers and constraints.
+    IF to_regclass('pg_temp.demo_payment') IS NOT NULL THEN
+        DROP TABLE pg_temp.demo_payment;
+    END IF;
     CREATE TEMP TABLE demo_payment ON COMMIT DROP AS
     SELECT nextval('crm.payment_id_seq') AS id, p.*
     FROM (SELECT i.id AS invoice_id, i.account_id, i.currency, i.number, i.total, i.issued_on,
@@ -117,11 +111,13 @@ BEGIN
                       ELSE i.total END AS amount,
                  i.due_on + CASE WHEN h.habit < 45 THEN -7 + h.draw % 10 WHEN h.habit < 75 THEN 3 + h.draw % 30
                                  WHEN h.habit < 92 THEN 25 + h.draw % 75 ELSE 40 + h.draw % 120 END AS received_on
-          FROM demo_invoice d JOIN crm.invoice i ON i.id = d.id JOIN crm.account a ON a.id = i.account_id
+          FROM crm.invoice i JOIN crm.account a ON a.id = i.account_id
           CROSS JOIN LATERAL (SELECT abs(hashtext(a.name || seed)) % 100 AS habit,
                                      abs(hashtext(i.number || seed)) % 1000 AS draw) h
-          LEFT JOIN (SELECT x.id FROM demo_invoice y JOIN crm.invoice x ON x.id = y.id JOIN crm.account z ON z.id = x.account_id
-                     WHERE abs(hashtext(z.name || seed)) % 100 < 45 ORDER BY x.total DESC, x.number LIMIT 1) overpaid ON true
+          LEFT JOIN (SELECT x.id FROM crm.invoice x JOIN crm.account z ON z.id = x.account_id
+                     WHERE x.kind = 'invoice' AND x.status = 'issued' AND x.issued_on >= billed_from
+                       AND abs(hashtext(z.name || seed)) % 100 < 45 ORDER BY x.total DESC, x.number LIMIT 1) overpaid ON true
+          WHERE i.kind = 'invoice' AND i.status = 'issued' AND i.issued_on >= billed_from
           ORDER BY 8, i.number) p
     WHERE p.received_on <= today;
     INSERT INTO crm.payment (id, account_id, amount, currency, received_on, reference, request_key, allocated)

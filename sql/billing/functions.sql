@@ -18,6 +18,7 @@ CREATE OR REPLACE FUNCTION crm.require_money(amount numeric, what text) RETURNS 
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
+    PERFORM crm.require_arg(what, 'what');
     PERFORM crm.require_arg(amount, what);
     IF NOT (amount > 0 AND amount < 1e12) THEN
         RAISE EXCEPTION '% must be positive and below 1000000000000, not %', what, amount
@@ -34,6 +35,7 @@ CREATE OR REPLACE FUNCTION crm.require_currency(code text, what text) RETURNS cr
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
+    PERFORM crm.require_arg(what, 'what');
     PERFORM crm.require_arg(code, what);
     IF code !~ '^[A-Z]{3}$' THEN
         RAISE EXCEPTION '% "%" is not a currency code', what, left(code, 20)
@@ -47,6 +49,7 @@ CREATE OR REPLACE FUNCTION crm.require_day(day date, what text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
+    PERFORM crm.require_arg(what, 'what');
     PERFORM crm.require_arg(day, what);
     IF NOT (day BETWEEN date '1900-01-01' AND date '9999-12-31') THEN
         RAISE EXCEPTION '% % is outside the calendar billing keeps (1900 to 9999)', what, day
@@ -477,33 +480,49 @@ END $$;
 COMMENT ON FUNCTION crm.apply_credit(bigint) IS
     'Pays an open invoice from its client''s unallocated credit in its currency, oldest payment first; returns the amount applied';
 
--- Invoices an order: every ordered quantity not yet invoiced, or with a
--- shipment what it shipped (no more than is left). Lines first, then the
--- header; then the client's credit pays what it can.
-CREATE OR REPLACE FUNCTION crm.write_invoice(order_id bigint, shipment_id bigint, issued_on date) RETURNS bigint
+-- Invoices orders, all or none: each order's every ordered quantity not yet
+-- invoiced, or with a shipment (of a single order) what it shipped, no more
+-- than is left. Set-based, so a month's orders cost a few statements: the
+-- orders are locked in id order, the lines of every invoice written, then
+-- the headers (numbered in order id order); then each client's credit pays
+-- what it can.
+CREATE OR REPLACE FUNCTION crm.write_invoices(order_ids bigint[], shipment_id bigint, issued_on date)
+    RETURNS TABLE (order_id bigint, invoice_id bigint)
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
-    o crm.sales_order;
+    orders bigint[];
+    invoices bigint[];
+    bad crm.sales_order;
+    missing bigint;
     s crm.shipment;
     earlier text;
-    invoice_id bigint := nextval('crm.invoice_id_seq');
     default_vat constant numeric := crm.vat_rate();
 BEGIN
-    PERFORM crm.require_arg(order_id, 'order_id');
+    PERFORM crm.require_arg(order_ids, 'order_ids');
     PERFORM crm.require_day(issued_on, 'issued_on');
-    SELECT * INTO o FROM crm.sales_order x WHERE x.id = order_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'order % does not exist', order_id USING ERRCODE = 'PC003';
+    orders := ARRAY(SELECT DISTINCT x FROM unnest(order_ids) x WHERE x IS NOT NULL ORDER BY x);
+    IF cardinality(orders) = 0 OR array_position(order_ids, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'order_ids must name at least one order and no NULL' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF o.status IN ('draft', 'cancelled') THEN
-        RAISE EXCEPTION 'order % is %: nothing is invoiced before an order is confirmed', o.number, o.status
+    IF shipment_id IS NOT NULL AND cardinality(orders) <> 1 THEN
+        RAISE EXCEPTION 'a shipment is invoiced with its one order, not %', cardinality(orders)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM FROM crm.sales_order o WHERE o.id = ANY (orders) ORDER BY o.id FOR UPDATE;
+    SELECT min(x) INTO missing FROM unnest(orders) x WHERE NOT EXISTS (SELECT FROM crm.sales_order o WHERE o.id = x);
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'order % does not exist', missing USING ERRCODE = 'PC003';
+    END IF;
+    SELECT * INTO bad FROM crm.sales_order o WHERE o.id = ANY (orders) AND o.status IN ('draft', 'cancelled') ORDER BY o.id LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'order % is %: nothing is invoiced before an order is confirmed', bad.number, bad.status
             USING ERRCODE = 'PC033';
     END IF;
     IF shipment_id IS NOT NULL THEN
         SELECT * INTO s FROM crm.shipment x WHERE x.id = shipment_id FOR SHARE;
-        IF NOT FOUND OR s.order_id <> o.id THEN
-            RAISE EXCEPTION 'shipment % of order % does not exist', shipment_id, o.number USING ERRCODE = 'PC003';
+        IF NOT FOUND OR s.order_id <> orders[1] THEN
+            RAISE EXCEPTION 'shipment % of order % does not exist', shipment_id, orders[1] USING ERRCODE = 'PC003';
         END IF;
         IF s.status NOT IN ('shipped', 'delivered') THEN
             RAISE EXCEPTION 'shipment % is %: only what was shipped is invoiced', shipment_id, s.status USING ERRCODE = 'PC013';
@@ -514,38 +533,63 @@ BEGIN
             RAISE EXCEPTION 'shipment % is already invoiced by %', shipment_id, earlier USING ERRCODE = 'PC033';
         END IF;
     END IF;
+
+    invoices := ARRAY(SELECT nextval('crm.invoice_id_seq') FROM unnest(orders));
     INSERT INTO crm.invoice_line (invoice_id, line_no, product_id, order_line_id, quantity, unit_price, discount_pct, vat_rate_pct)
-    SELECT invoice_id, row_number() OVER (ORDER BY l.line_no), l.product_id, l.id, q.quantity, l.unit_price, l.discount_pct,
-           coalesce(p.vat_rate_pct, default_vat)
-    FROM crm.order_line l
+    SELECT t.invoice_id, row_number() OVER (PARTITION BY t.invoice_id ORDER BY l.line_no), l.product_id, l.id, q.quantity,
+           l.unit_price, l.discount_pct, coalesce(p.vat_rate_pct, default_vat)
+    FROM unnest(orders, invoices) t(order_id, invoice_id)
+    JOIN crm.order_line l ON l.order_id = t.order_id
     JOIN crm.product p ON p.id = l.product_id
+    -- What is left of the line: from its invoice lines (by their index), each
+    -- looked up in its invoice, so the plan stays right however stale the statistics.
     CROSS JOIN LATERAL (
         SELECT l.quantity - coalesce(sum(il.quantity), 0) AS left_over
-        FROM crm.invoice_line il JOIN crm.invoice i ON i.id = il.invoice_id
-        WHERE il.order_line_id = l.id AND i.kind = 'invoice' AND i.status <> 'cancelled') inv
+        FROM crm.invoice_line il
+        WHERE il.order_line_id = l.id
+          AND (SELECT i.kind = 'invoice' AND i.status <> 'cancelled' FROM crm.invoice i WHERE i.id = il.invoice_id)) inv
     CROSS JOIN LATERAL (
         SELECT CASE WHEN shipment_id IS NULL THEN inv.left_over
                     ELSE least(inv.left_over, (SELECT coalesce(sum(sl.quantity), 0)
                                                FROM crm.shipment_line sl JOIN crm.reservation r ON r.id = sl.reservation_id
                                                WHERE sl.shipment_id = s.id AND r.order_line_id = l.id)) END AS quantity) q
-    WHERE l.order_id = o.id AND q.quantity > 0;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '% has nothing left to invoice', CASE WHEN shipment_id IS NULL THEN 'order ' || o.number
-                                                            ELSE format('shipment %s of order %s', shipment_id, o.number) END
+    WHERE q.quantity > 0;
+    SELECT o.number INTO earlier FROM unnest(orders, invoices) t(order_id, invoice_id) JOIN crm.sales_order o ON o.id = t.order_id
+    WHERE NOT EXISTS (SELECT FROM crm.invoice_line il WHERE il.invoice_id = t.invoice_id) ORDER BY o.id LIMIT 1;
+    IF earlier IS NOT NULL THEN
+        RAISE EXCEPTION '% has nothing left to invoice', CASE WHEN shipment_id IS NULL THEN 'order ' || earlier
+                                                            ELSE format('shipment %s of order %s', shipment_id, earlier) END
             USING ERRCODE = 'PC033', DETAIL = 'Every ordered quantity is on an invoice already.';
     END IF;
     INSERT INTO crm.invoice (id, account_id, order_id, shipment_id, contract_id, currency, issued_on)
-    VALUES (invoice_id, o.account_id, o.id, shipment_id, o.contract_id, o.currency, issued_on);
-    PERFORM crm.apply_credit(invoice_id);
-    RETURN invoice_id;
+    SELECT t.invoice_id, o.account_id, o.id, shipment_id, o.contract_id, o.currency, issued_on
+    FROM unnest(orders, invoices) t(order_id, invoice_id) JOIN crm.sales_order o ON o.id = t.order_id
+    ORDER BY o.id;
+    -- Most clients have no credit: the step runs only for those who do.
+    PERFORM crm.apply_credit(t.invoice_id)
+    FROM (SELECT t.invoice_id FROM unnest(orders, invoices) t(order_id, invoice_id) JOIN crm.sales_order o ON o.id = t.order_id
+          WHERE EXISTS (SELECT FROM crm.payment p WHERE p.account_id = o.account_id AND p.currency = o.currency
+                                                    AND p.allocated < p.amount AND p.loan_id IS NULL)
+          ORDER BY t.invoice_id) t;
+    RETURN QUERY SELECT t.order_id, t.invoice_id FROM unnest(orders, invoices) t(order_id, invoice_id);
 END $$;
-COMMENT ON FUNCTION crm.write_invoice(bigint, bigint, date) IS
-    'The step behind crm.invoice_order and crm.invoice_shipment: invoices what is left of the order (of the shipment, when given)';
+COMMENT ON FUNCTION crm.write_invoices(bigint[], bigint, date) IS
+    'The step behind crm.invoice_order, crm.invoice_orders and crm.invoice_shipment: invoices what is left of the orders (of the shipment, when given), all or none';
 
 CREATE OR REPLACE FUNCTION crm.invoice_order(order_id bigint, issued_on date DEFAULT current_date) RETURNS bigint
-    LANGUAGE sql VOLATILE RETURN crm.write_invoice(order_id, NULL, issued_on);
+    LANGUAGE sql VOLATILE
+    RETURN (SELECT w.invoice_id FROM crm.write_invoices(ARRAY[order_id], NULL, issued_on) w);
 COMMENT ON FUNCTION crm.invoice_order(bigint, date) IS
     'Invoices every ordered quantity not yet invoiced; PC033 when nothing is left. Returns the invoice id';
+
+CREATE OR REPLACE FUNCTION crm.invoice_orders(order_ids bigint[], issued_on date DEFAULT current_date)
+    RETURNS TABLE (order_id bigint, invoice_id bigint)
+    LANGUAGE sql VOLATILE
+    BEGIN ATOMIC
+        SELECT w.order_id, w.invoice_id FROM crm.write_invoices(order_ids, NULL, issued_on) w;
+    END;
+COMMENT ON FUNCTION crm.invoice_orders(bigint[], date) IS
+    'crm.invoice_order for many orders at once (a month''s run), all or none; returns each order''s invoice';
 
 CREATE OR REPLACE FUNCTION crm.invoice_shipment(shipment_id bigint, issued_on date DEFAULT current_date) RETURNS bigint
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
@@ -558,7 +602,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'shipment % does not exist', shipment_id USING ERRCODE = 'PC003';
     END IF;
-    RETURN crm.write_invoice(order_id, shipment_id, issued_on);
+    RETURN (SELECT w.invoice_id FROM crm.write_invoices(ARRAY[order_id], shipment_id, issued_on) w);
 END $$;
 COMMENT ON FUNCTION crm.invoice_shipment(bigint, date) IS
     'Invoices what a shipped shipment carried (no more than is left of its order); PC013 before it ships, PC033 once invoiced';
@@ -973,7 +1017,8 @@ BEGIN
     RETURN l;
 END $$;
 
--- Pays a loan's installments in due order, up to `amount`, from a payment.
+-- Pays a loan's installments in due order, up to `amount`, from a repayment
+-- of that loan (the loan first, then the payment: the canonical order).
 CREATE OR REPLACE FUNCTION crm.pay_installments(loan_id bigint, payment_id bigint, amount numeric, received_on date,
                                                 due_by date DEFAULT 'infinity') RETURNS numeric
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
@@ -981,6 +1026,15 @@ CREATE OR REPLACE FUNCTION crm.pay_installments(loan_id bigint, payment_id bigin
 DECLARE
     paid numeric;
 BEGIN
+    PERFORM crm.require_arg(loan_id, 'loan_id');
+    PERFORM crm.require_money(amount, 'amount');
+    PERFORM crm.require_day(received_on, 'received_on');
+    PERFORM FROM crm.loan l WHERE l.id = loan_id FOR UPDATE;
+    PERFORM FROM crm.payment p WHERE p.id = payment_id AND p.loan_id = pay_installments.loan_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'payment % is not a repayment of loan %', coalesce(payment_id::text, 'NULL'), loan_id
+            USING ERRCODE = 'PC036';
+    END IF;
     WITH open AS (
         SELECT i.id, i.period, i.amount - i.paid AS owed FROM crm.loan_installment i
         WHERE i.loan_id = loan_id AND i.replaced_by IS NULL AND i.paid < i.amount AND i.due_on <= due_by),
@@ -997,6 +1051,7 @@ BEGIN
                                           paid_on = CASE WHEN i.paid + p.share = i.amount THEN received_on END
         FROM paying p WHERE i.id = p.id)
     SELECT coalesce(sum(p.share), 0) INTO paid FROM paying p;
+    UPDATE crm.payment p SET allocated = p.allocated + paid WHERE p.id = payment_id;
     RETURN paid;
 END $$;
 COMMENT ON FUNCTION crm.pay_installments(bigint, bigint, numeric, date, date) IS
@@ -1039,8 +1094,8 @@ BEGIN
         RAISE EXCEPTION 'a repayment of % % exceeds what loan % still owes: %', amount, l.currency, loan, crm.loan_owes(loan)
             USING ERRCODE = 'PC035', HINT = 'Repay the principal early with crm.repay_early().';
     END IF;
-    INSERT INTO crm.payment (account_id, loan_id, amount, currency, received_on, reference, request_key, allocated)
-    VALUES (l.account_id, loan, amount, l.currency, received_on, reference, request_key, amount) RETURNING id INTO payment_id;
+    INSERT INTO crm.payment (account_id, loan_id, amount, currency, received_on, reference, request_key)
+    VALUES (l.account_id, loan, amount, l.currency, received_on, reference, request_key) RETURNING id INTO payment_id;
     PERFORM crm.pay_installments(loan, payment_id, amount, received_on);
     PERFORM crm.finish_loan_if_repaid(loan, received_on);
     RETURN payment_id;
@@ -1100,9 +1155,11 @@ BEGIN
         RAISE EXCEPTION 'an early repayment of % exceeds the principal of loan % not yet due: %', early, loan,
             coalesce(future.principal, 0) USING ERRCODE = 'PC035';
     END IF;
-    INSERT INTO crm.payment (account_id, loan_id, amount, currency, received_on, reference, request_key, allocated)
-    VALUES (l.account_id, loan, amount, l.currency, received_on, reference, request_key, amount) RETURNING id INTO payment_id;
-    PERFORM crm.pay_installments(loan, payment_id, due, received_on, received_on);
+    INSERT INTO crm.payment (account_id, loan_id, amount, currency, received_on, reference, request_key)
+    VALUES (l.account_id, loan, amount, l.currency, received_on, reference, request_key) RETURNING id INTO payment_id;
+    IF due > 0 THEN
+        PERFORM crm.pay_installments(loan, payment_id, due, received_on, received_on);
+    END IF;
 
     UPDATE crm.loan_installment i SET replaced_by = payment_id
     WHERE i.loan_id = loan AND i.replaced_by IS NULL AND i.period >= future.first_period;

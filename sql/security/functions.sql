@@ -306,7 +306,7 @@ FROM unnest(ARRAY['crm_manager', 'crm_client', 'crm_analyst']) role;
 SELECT crm.grant_execute('crm_bi', ARRAY['crm.base_currency', 'crm.rate_to_base']);
 SELECT crm.grant_execute('crm_manager', ARRAY[
     'crm.require_money', 'crm.payment_by_key', 'crm.contract_refusal', 'crm.confirm_order', 'crm.win_deal', 'crm.accept_quote',
-    'crm.invoice_status', 'crm.apply_credit', 'crm.write_invoice', 'crm.invoice_order', 'crm.invoice_shipment',
+    'crm.invoice_status', 'crm.apply_credit', 'crm.write_invoices', 'crm.invoice_order', 'crm.invoice_orders', 'crm.invoice_shipment',
     'crm.cancel_invoice', 'crm.credit_note', 'crm.record_payment', 'crm.allocate', 'crm.unallocate', 'crm.receivables_aging',
     'crm.receivable_invariant_violations', 'crm.loan_owes', 'crm.lock_active_loan', 'crm.pay_installments',
     'crm.finish_loan_if_repaid', 'crm.record_repayment', 'crm.repay_early']);

@@ -4,7 +4,7 @@
 -- by hand in the comment beside it (net = round(quantity × price × (1 −
 -- discount), 2), VAT = round(net × rate, 2), gross = net + VAT).
 BEGIN;
-SELECT plan(101);
+SELECT plan(104);
 \ir ../lib/pgtap.sql
 
 -- Settings ------------------------------------------------------------------------------------------
@@ -223,6 +223,19 @@ SELECT throws_ok(format('SELECT crm.invoice_shipment(%s)', :shipment), 'PC033',
 SELECT crm.invoice_order(:order_f) AS invoice_rest \gset
 SELECT results_eq(format('SELECT line_no, quantity FROM crm.invoice_line WHERE invoice_id = %s ORDER BY line_no', :invoice_rest),
     $$VALUES (1, 4::numeric), (2, 5::numeric)$$, 'invoicing the order then takes what is left: 4 m and the 5 caps');
+
+-- Many orders at once: all or none, each once, numbered in order.
+SELECT pg_temp.confirmed_order(940002, ARRAY[[940004, 1, 100, 0]]) AS batch_1 \gset
+SELECT pg_temp.confirmed_order(940002, ARRAY[[940004, 2, 100, 0]]) AS batch_2 \gset
+INSERT INTO crm.sales_order (id, account_id) VALUES (940020, 940002);
+SELECT throws_ok(format('SELECT crm.invoice_orders(ARRAY[%s, %s, 940020])', :batch_1, :batch_2), 'PC033', NULL,
+    'invoice_orders invoices all the orders or none: one draft among them refuses the run');
+SELECT is((SELECT count(*) FROM crm.invoice WHERE order_id IN (:batch_1, :batch_2)), 0::bigint, '... and nothing was written');
+CREATE TEMP TABLE batch AS SELECT * FROM crm.invoice_orders(ARRAY[:batch_2, :batch_1, :batch_2]);
+SELECT results_eq(format('SELECT w.order_id, i.total, i.number > (SELECT number FROM crm.invoice WHERE order_id = %s)
+                            FROM batch w JOIN crm.invoice i ON i.id = w.invoice_id ORDER BY w.order_id', :batch_1),
+    format('VALUES (%s::bigint, 100.00, false), (%s::bigint, 200.00, true)', :batch_1, :batch_2),
+    '... each order once, numbered in order (0 %% VAT: 100.00 and 200.00)');
 
 -- Cancelling: only an unpaid invoice, and its quantities are free again.
 SELECT throws_ok(format('SELECT crm.cancel_invoice(%s, %L)', :invoice_e, ' '), '22023', 'a cancellation needs a reason', 'a reason is required');
