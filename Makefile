@@ -25,6 +25,7 @@ SQL_PARTS = sql/schema.sql \
             sql/projects/tables.sql sql/projects/functions.sql \
             sql/credit/tables.sql sql/credit/functions.sql \
             sql/inventory/tables.sql sql/inventory/functions.sql \
+            sql/billing/tables.sql sql/billing/functions.sql sql/billing/demo_data.sql \
             sql/kmeans/tables.sql sql/kmeans/functions.sql \
             sql/statistics/tables.sql sql/statistics/functions.sql \
             sql/forecast/tables.sql sql/forecast/functions.sql \
@@ -42,7 +43,8 @@ ONCE_PARTS = sql/schema.sql $(filter %/tables.sql,$(SQL_PARTS)) sql/warehouse/jo
 # This release's update script: its migration (sql/versions/), the parts it
 # adds, and every part that runs again.
 PREVIOUS  = 0.2.0
-NEW_PARTS = sql/warehouse/job_registry.sql sql/operations/tables.sql
+NEW_PARTS = sql/warehouse/job_registry.sql sql/operations/tables.sql \
+            sql/billing/tables.sql
 UPDATE_PARTS = sql/versions/$(PREVIOUS)--$(EXTVERSION).sql $(filter-out $(filter-out $(NEW_PARTS),$(ONCE_PARTS)),$(SQL_PARTS))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--$(PREVIOUS)--$(EXTVERSION).sql
 EXTRA_CLEAN = build build-sanitize

@@ -389,3 +389,92 @@ RESET ROLE;
 SELECT logged_at::timestamp(0) AS logged_at, actor, login, table_name, operation, row_key, old_values, new_values
   FROM crm.audit_log WHERE table_name = 'crm.sales_order' ORDER BY id DESC LIMIT 1;
 SELECT table_name, count(*) AS audit_entries FROM crm.audit_log GROUP BY table_name ORDER BY audit_entries DESC LIMIT 5;
+
+\echo
+\echo '== Billing: quotes, contracts, invoices, payments, receivables and loans, to the kopiyka (docs/billing.md)'
+\echo 'A client accepts a quote: the order has the same lines and prices, and the deal is won:'
+SELECT a.id AS bill_client FROM crm.account a WHERE NOT EXISTS (SELECT FROM crm.contract c WHERE c.account_id = a.id)
+ ORDER BY a.id LIMIT 1 \gset
+INSERT INTO crm.deal (account_id, title) VALUES (:bill_client, 'Water main, stage 2') RETURNING id AS bill_deal \gset
+UPDATE crm.deal SET stage = 'qualified' WHERE id = :bill_deal;
+INSERT INTO crm.quote (account_id, deal_id, valid_until) VALUES (:bill_client, :bill_deal, current_date + 30) RETURNING id AS bill_quote \gset
+INSERT INTO crm.quote_line (quote_id, line_no, product_id, quantity, unit_price, discount_pct)
+SELECT :bill_quote, n, p.id, 120 * n, p.list_price, 5 FROM generate_series(1, 2) n
+  JOIN crm.product p ON p.sku = (ARRAY['GRP-P10-DN300', 'GRP-P10-DN500'])[n];
+UPDATE crm.quote SET status = 'sent' WHERE id = :bill_quote;
+SELECT crm.accept_quote(:bill_quote) AS bill_order \gset
+SELECT q.number AS quote, q.status, o.number AS "order", o.status AS order_status, d.stage AS deal_stage, s.total AS net_total
+FROM crm.quote q JOIN crm.sales_order o ON o.id = q.order_id JOIN crm.deal d ON d.id = q.deal_id
+JOIN crm.order_summary s ON s.id = o.id WHERE q.id = :bill_quote;
+\echo 'Under a contract with a credit limit of 100,000 UAH, confirming it is refused; an admin overrides, with a reason:'
+INSERT INTO crm.contract (account_id, valid_until, credit_limit, payment_terms_days)
+VALUES (:bill_client, current_date + 365, 100000, 45) RETURNING id AS bill_contract \gset
+UPDATE crm.contract SET status = 'active' WHERE id = :bill_contract;
+UPDATE crm.sales_order SET contract_id = :bill_contract WHERE id = :bill_order;
+\set ON_ERROR_STOP 0
+SELECT crm.confirm_order(:bill_order);
+\set ON_ERROR_STOP 1
+SELECT crm.confirm_order(:bill_order, 'Strategic client: approved by the CFO') \g /dev/null
+SELECT reason, overridden_by, refusal FROM crm.contract_override WHERE order_id = :bill_order;
+
+\echo 'Its invoice: VAT 20 % on each line, each rounded to the kopiyka, due after the contract''s 45 days:'
+SELECT crm.invoice_order(:bill_order) AS bill_invoice \gset
+SELECT line_no, quantity, unit_price, discount_pct, vat_rate_pct, net, vat, gross FROM crm.invoice_line
+ WHERE invoice_id = :bill_invoice ORDER BY line_no;
+SELECT number, issued_on, due_on, net_total, tax_total, total, status FROM crm.invoice WHERE id = :bill_invoice;
+\echo 'A part paid, then the rest with 5,000.00 too much (the bank line sent twice is recorded once):'
+SELECT crm.record_payment(:bill_client, 300000, 'UAH', current_date, 'bank statement 1') \g /dev/null
+SELECT number, total, paid, balance, status FROM crm.invoice WHERE id = :bill_invoice;
+SELECT balance + 5000 AS rest FROM crm.invoice WHERE id = :bill_invoice \gset
+SELECT crm.record_payment(:bill_client, :rest, 'UAH', current_date, 'bank statement 2', 'statement-2/line-7') \g /dev/null
+SELECT crm.record_payment(:bill_client, :rest, 'UAH', current_date, 'bank statement 2', 'statement-2/line-7') \g /dev/null
+SELECT reference, amount, allocated, unallocated FROM crm.payment WHERE account_id = :bill_client ORDER BY id;
+\echo 'The next invoice takes that credit at once:'
+INSERT INTO crm.sales_order (account_id, contract_id) VALUES (:bill_client, :bill_contract) RETURNING id AS bill_order_2 \gset
+INSERT INTO crm.order_line (order_id, line_no, product_id, quantity, unit_price)
+SELECT :bill_order_2, 1, id, 2, list_price FROM crm.product WHERE sku = 'GRP-P10-DN300';
+SELECT crm.confirm_order(:bill_order_2) \g /dev/null
+SELECT crm.invoice_order(:bill_order_2) AS bill_invoice_2 \gset
+SELECT number, total, paid, balance, status FROM crm.invoice WHERE id = :bill_invoice_2;
+\echo 'A return of 20 m by credit note: the invoice now owes less than was paid, and the difference is credit again:'
+SELECT crm.credit_note(:bill_invoice, 'Returned: 20 m damaged in transit', '[{"line_no": 1, "quantity": 20}]') AS bill_note \gset
+SELECT number, kind, total, credited, paid, balance, status FROM crm.invoice WHERE id IN (:bill_invoice, :bill_note) ORDER BY id;
+SELECT sum(unallocated) AS client_credit FROM crm.payment WHERE account_id = :bill_client;
+\echo 'The shipment confirmed in the inventory part, invoiced for what it carried:'
+SELECT crm.invoice_shipment(:shipment) AS shipment_invoice \gset
+SELECT i.number, i.total, count(l.id) AS lines, sum(l.quantity) AS metres FROM crm.invoice i JOIN crm.invoice_line l ON l.invoice_id = i.id
+ WHERE i.id = :shipment_invoice GROUP BY i.id;
+
+\echo 'Receivables by age today (crm.receivables_aging), the ten clients who owe most:'
+SELECT account_name, currency, current, days_1_30, days_31_60, days_61_90, days_over_90, total
+  FROM crm.receivables_aging() ORDER BY total DESC LIMIT 10;
+\echo 'How the clients pay (crm_dw.customer_features): the latest payers with at least five invoices due this year:'
+SELECT count(*) AS refreshed FROM crm.etl_refresh() \g /dev/null
+SELECT a.name, f.invoices_due_365d, f.avg_days_late, f.paid_on_time_share, round(f.churn_risk::numeric, 3) AS churn_risk
+  FROM crm_dw.customer_features f JOIN crm.account a ON a.id = f.account_id
+ WHERE f.invoices_due_365d >= 5 ORDER BY f.avg_days_late DESC, a.name LIMIT 5;
+\echo 'Exchange rates: converting through the base currency, and the last quarter''s sales, invoices and payments in it:'
+SELECT crm.convert(1000, 'EUR', 'UAH') AS "1,000 EUR in UAH", crm.convert(1000000, 'UAH', 'USD') AS "1,000,000 UAH in USD";
+SELECT month, currency, sum(revenue) AS revenue, sum(revenue_base) AS revenue_uah, sum(invoiced) AS invoiced,
+       sum(invoiced_base) AS invoiced_uah, sum(paid) AS paid
+  FROM crm_dw.v_sales_monthly WHERE month >= date_trunc('month', current_date) - interval '3 months'
+ GROUP BY month, currency ORDER BY month, currency;
+
+\echo 'A loan of the credit organisation, with one installment paid late (crm.loan_installment):'
+SELECT i.loan_id AS bill_loan FROM crm.loan_installment i JOIN crm.payment_allocation a ON a.installment_id = i.id
+ GROUP BY i.loan_id ORDER BY max(a.applied_on - i.due_on) DESC, i.loan_id LIMIT 1 \gset
+SELECT l.principal, l.annual_rate_pct, l.term_months, l.method, l.first_due_on, l.status FROM crm.loan l WHERE l.id = :bill_loan;
+SELECT period, kind, due_on, principal, interest, amount, paid, paid_on, paid_on - due_on AS days_late
+  FROM crm.loan_installment WHERE loan_id = :bill_loan AND replaced_by IS NULL AND due_on <= current_date ORDER BY period;
+\echo 'What is overdue across all loans (crm.loan_arrears):'
+SELECT account_name, period, due_on, days_past_due, overdue_amount, currency FROM crm.loan_arrears ORDER BY days_past_due DESC LIMIT 5;
+
+\echo 'Dashboards: applications, orders by status, and Kim''s own client card as she sees it:'
+SELECT * FROM crm.v_application_counts;
+SELECT status, label_uk, orders FROM crm.v_order_counts;
+SET ROLE demo_kim;
+SELECT name, orders, open_orders, open_invoices, open_balance, overdue_balance, unallocated_credit, last_payment_on, applications
+  FROM crm.v_account_card;
+RESET ROLE;
+\echo 'Invariant check: every invoice, payment, allocation and loan agrees (no rows = all good):'
+SELECT * FROM crm.receivable_invariant_violations();

@@ -84,7 +84,7 @@ BEGIN
                  WHERE a.attrelid = c.oid AND a.atttypid = 'bytea'::regtype AND a.attnum > 0 AND NOT a.attisdropped)
           FROM pg_class c
          WHERE c.relnamespace = 'crm'::regnamespace AND c.relkind = 'r'
-           AND c.relname NOT IN ('audit_log', 'document_counter', 'status_history', 'stock_movement')
+           AND c.relname NOT IN ('audit_log', 'document_counter', 'status_history', 'stock_movement', 'payment_allocation')
          ORDER BY c.relname
     LOOP
         IF key_columns IS NULL THEN

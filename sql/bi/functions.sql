@@ -1,16 +1,36 @@
 -- The BI contract (docs/bi.md): these views' names and column
 -- types are stable across releases. The crm_bi role reads them and nothing else.
 
+-- Invoiced and paid (billing) are read live from crm by the month of issue:
+-- an invoice's paid amount is shared among its lines by their gross, a credit
+-- note counts negative. *_base are in pgcrm.base_currency, NULL where a rate
+-- is missing.
 CREATE OR REPLACE VIEW crm_dw.v_sales_monthly AS
+WITH lines AS (
+    SELECT f.order_date AS day, f.account_id, f.product_id, f.currency, f.order_id, f.quantity, f.line_total AS revenue,
+           f.line_total_base AS revenue_base, f.line_total_base IS NOT NULL AS sale_converted, NULL::boolean AS invoice_converted,
+           NULL::numeric AS invoiced, NULL::numeric AS invoiced_base, NULL::numeric AS paid, NULL::numeric AS paid_base
+    FROM crm_dw.fact_sales f WHERE f.booked
+    UNION ALL
+    SELECT i.issued_on, i.account_id, l.product_id, i.currency::text, NULL, NULL, NULL, NULL, NULL, r.rate IS NOT NULL,
+           l.gross, l.gross * r.rate, l.gross * i.paid / i.total, l.gross * i.paid / i.total * r.rate
+    FROM crm.invoice_line l JOIN crm.invoice i ON i.id = l.invoice_id
+    CROSS JOIN LATERAL (SELECT crm.rate_to_base(i.currency, i.issued_on) AS rate) r
+    WHERE i.status <> 'cancelled')
 SELECT d.month_start AS month, a.industry, a.region, p.family AS product_family, p.sku, p.name AS product_name,
-       f.currency, count(DISTINCT f.order_id) AS orders, sum(f.quantity) AS quantity, sum(f.line_total) AS revenue
-FROM crm_dw.fact_sales f
-JOIN crm_dw.dim_date d ON d.date_key = f.order_date
-JOIN crm_dw.dim_account a ON a.account_id = f.account_id
-JOIN crm_dw.dim_product p ON p.product_id = f.product_id
-WHERE f.booked
-GROUP BY d.month_start, a.industry, a.region, p.family, p.sku, p.name, f.currency;
-COMMENT ON VIEW crm_dw.v_sales_monthly IS 'Booked sales by month, client industry and region, and product';
+       x.currency, count(DISTINCT x.order_id) AS orders, coalesce(sum(x.quantity), 0) AS quantity,
+       coalesce(sum(x.revenue), 0) AS revenue,
+       CASE WHEN coalesce(bool_and(x.sale_converted), true) THEN coalesce(sum(x.revenue_base), 0) END AS revenue_base,
+       coalesce(sum(x.invoiced), 0) AS invoiced, round(coalesce(sum(x.paid), 0), 2) AS paid,
+       CASE WHEN coalesce(bool_and(x.invoice_converted), true) THEN round(coalesce(sum(x.invoiced_base), 0), 2) END AS invoiced_base,
+       CASE WHEN coalesce(bool_and(x.invoice_converted), true) THEN round(coalesce(sum(x.paid_base), 0), 2) END AS paid_base
+FROM lines x
+JOIN crm_dw.dim_date d ON d.date_key = x.day
+JOIN crm_dw.dim_account a ON a.account_id = x.account_id
+JOIN crm_dw.dim_product p ON p.product_id = x.product_id
+GROUP BY d.month_start, a.industry, a.region, p.family, p.sku, p.name, x.currency;
+COMMENT ON VIEW crm_dw.v_sales_monthly IS
+    'Booked sales, and invoiced and paid amounts (VAT included), by month, client industry and region, and product; *_base in the base currency';
 
 -- Deals are read live: the pipeline is about now.
 CREATE OR REPLACE VIEW crm_dw.v_pipeline_by_stage AS
@@ -50,7 +70,8 @@ SELECT f.account_id, a.name AS account_name, a.manager, a.industry, a.region, f.
        f.recency_days, f.orders_180d, f.orders_prior_180d, f.complaints_90d, f.monetary,
        CASE WHEN f.recency_days >= 180 THEN 'send a special offer'
             WHEN f.orders_180d < f.orders_prior_180d AND f.complaints_90d > 0 THEN 'call the client'
-            WHEN f.churn_risk >= 0.5 THEN 'call the client' END AS action
+            WHEN f.churn_risk >= 0.5 THEN 'call the client' END AS action,
+       f.avg_days_late, f.paid_on_time_share
 FROM crm_dw.customer_features f
 JOIN crm_dw.dim_account a ON a.account_id = f.account_id
 WHERE f.orders_total > 0;

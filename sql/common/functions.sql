@@ -59,3 +59,25 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION crm.next_document_number(text, text, date) IS
     'The next gapless number of a kind of document for the year of on_date, e.g. ORD-2026-00056';
+
+-- The number of a new document: the next one when none is given. A given
+-- number of the kind's form (an import) moves the counter past it, so later
+-- numbers never collide.
+CREATE OR REPLACE FUNCTION crm.document_number(kind text, prefix text, on_date date, given text) RETURNS text
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    IF given IS NULL THEN
+        RETURN crm.next_document_number(kind, prefix, on_date);
+    END IF;
+    PERFORM crm.require_arg(kind, 'kind');
+    PERFORM crm.require_arg(prefix, 'prefix');
+    IF given ~ ('^' || prefix || '-[0-9]{4}-[0-9]{5,}$') THEN
+        INSERT INTO crm.document_counter AS c (kind, year, last_value)
+        VALUES (kind, split_part(given, '-', 2)::int, split_part(given, '-', 3)::int)
+        ON CONFLICT ON CONSTRAINT document_counter_pkey DO UPDATE SET last_value = greatest(c.last_value, EXCLUDED.last_value);
+    END IF;
+    RETURN given;
+END $$;
+COMMENT ON FUNCTION crm.document_number(text, text, date, text) IS
+    'The given document number (moving the counter past an imported one), or the next of its kind for the year of on_date';

@@ -7,7 +7,8 @@ CREATE TABLE crm.credit_product (
     collateral      text NOT NULL CHECK (collateral IN ('secured', 'unsecured')),
     description     text,
     created_at      timestamptz NOT NULL DEFAULT now(),
-    updated_at      timestamptz NOT NULL DEFAULT now()
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    repayment_method text NOT NULL DEFAULT 'annuity' CHECK (repayment_method IN ('annuity', 'differentiated'))
 );
 COMMENT ON TABLE crm.credit_product IS 'A credit product: annual rate in percent, secured or unsecured';
 SELECT crm.register_table('crm.credit_product');
@@ -22,7 +23,10 @@ CREATE TABLE crm.credit_application (
     decided_at  timestamptz,
     owner       name NOT NULL DEFAULT current_user,
     created_at  timestamptz NOT NULL DEFAULT now(),
-    updated_at  timestamptz NOT NULL DEFAULT now()
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    -- The loan's schedule when it starts (NULL: the product's method, first payment a month after the start).
+    repayment_method   text CHECK (repayment_method IN ('annuity', 'differentiated')),
+    first_payment_date date
 );
 CREATE INDEX credit_application_account_idx ON crm.credit_application (account_id);
 COMMENT ON TABLE crm.credit_application IS 'A request for credit; status pending, then started (approved and active) or refused, then finished';

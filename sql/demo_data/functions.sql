@@ -235,8 +235,7 @@ BEGIN
         FROM generate_series(1, 20 * scale) g JOIN demo_account a ON a.rn = 1 + (g * 13) % n_accounts
         RETURNING id)
     INSERT INTO demo_walk
-    SELECT id, CASE id % 4 WHEN 0 THEN ARRAY[]::text[] WHEN 1 THEN ARRAY['started'] WHEN 2 THEN ARRAY['refused']
-                           ELSE ARRAY['started', 'finished'] END
+    SELECT id, CASE id % 4 WHEN 0 THEN ARRAY[]::text[] WHEN 2 THEN ARRAY['refused'] ELSE ARRAY['started'] END
     FROM ins;
     PERFORM crm.demo_walk('crm.credit_application', 'status');
 
@@ -268,6 +267,8 @@ BEGIN
     SELECT format('Technical specification %s', p.id), format('spec-%s.txt', p.id), 'text/plain',
            convert_to(format('Pipe specification for %s', p.name), 'UTF8'), p.account_id, p.id
     FROM crm.project p;
+
+    PERFORM crm.billing_demo_data(scale, seed);
 
     FOR rel IN SELECT c.relname FROM pg_class c
                WHERE c.relnamespace = 'crm'::regnamespace AND c.relkind = 'r' ORDER BY c.relname LOOP

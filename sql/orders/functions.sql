@@ -2,19 +2,8 @@
 
 CREATE OR REPLACE FUNCTION crm.assign_order_number() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    imported_year int;
-    imported_seq int;
 BEGIN
-    IF NEW.number IS NULL THEN
-        NEW.number := crm.next_document_number('sales_order', 'ORD', NEW.order_date);
-    ELSIF NEW.number ~ '^ORD-[0-9]{4}-[0-9]{5,}$' THEN
-        -- An imported number moves the counter past it, so later numbers never collide.
-        imported_year := split_part(NEW.number, '-', 2)::int;
-        imported_seq := split_part(NEW.number, '-', 3)::int;
-        INSERT INTO crm.document_counter AS c (kind, year, last_value) VALUES ('sales_order', imported_year, imported_seq)
-        ON CONFLICT ON CONSTRAINT document_counter_pkey DO UPDATE SET last_value = greatest(c.last_value, EXCLUDED.last_value);
-    END IF;
+    NEW.number := crm.document_number('sales_order', 'ORD', NEW.order_date, NEW.number);
     RETURN NEW;
 END $$;
 CREATE OR REPLACE TRIGGER assign_number BEFORE INSERT ON crm.sales_order FOR EACH ROW EXECUTE FUNCTION crm.assign_order_number();

@@ -15,6 +15,7 @@ CREATE TABLE crm.sales_order (
     owner          name NOT NULL DEFAULT current_user,
     created_at     timestamptz NOT NULL DEFAULT now(),
     updated_at     timestamptz NOT NULL DEFAULT now(),
+    contract_id    bigint,  -- its key to crm.contract is in sql/billing/tables.sql
     CHECK (delivery_date IS NULL OR delivery_date >= order_date)
 );
 CREATE INDEX sales_order_account_idx ON crm.sales_order (account_id, order_date);

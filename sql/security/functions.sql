@@ -213,7 +213,7 @@ GRANT SELECT, UPDATE (reserved, on_hand, changed_at) ON crm.stock TO crm_manager
 GRANT SELECT, INSERT ON crm.stock_movement TO crm_manager;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA crm TO crm_manager;
 SELECT crm.grant_execute('crm_manager', ARRAY[
-    'crm.team_peers', 'crm.my_teams', 'crm.my_tasks', 'crm.convert_lead', 'crm.next_states', 'crm.overdue', 'crm.next_document_number',
+    'crm.team_peers', 'crm.my_teams', 'crm.my_tasks', 'crm.convert_lead', 'crm.next_states', 'crm.overdue', 'crm.next_document_number', 'crm.document_number',
     'crm.loan_schedule', 'crm.loan_schedule_cents', 'crm.reserve', 'crm.reserve_order', 'crm.release',
     'crm.plan_shipment', 'crm.confirm_shipment', 'crm.cancel_shipment', 'crm.finish_shipment',
     'crm.close_reservations', 'crm.require_quantity', 'crm.require_stock_key', 'crm.require_arg']);
@@ -240,4 +240,80 @@ GRANT SELECT ON crm.account, crm.sales_order, crm.order_line, crm.credit_applica
     TO crm_client;
 SELECT crm.grant_execute('crm_client', ARRAY['crm.client_account_id']);
 
+-- billing (docs/billing.md): contracts, quotes, invoices, payments and loans
+-- follow their client's account; lines and allocations follow their document.
+-- A client reads its own, drafts aside. Exchange rates are no client's data.
+DO $$
+DECLARE
+    tbl text;
+BEGIN
+    FOREACH tbl IN ARRAY ARRAY['contract', 'contract_override', 'quote', 'quote_line', 'invoice', 'invoice_line', 'payment',
+                               'payment_allocation', 'loan', 'loan_installment'] LOOP
+        EXECUTE format('ALTER TABLE crm.%I ENABLE ROW LEVEL SECURITY', tbl);
+        EXECUTE format('DROP POLICY IF EXISTS admin_all ON crm.%I', tbl);
+        EXECUTE format('CREATE POLICY admin_all ON crm.%I TO crm_admin USING (true) WITH CHECK (true)', tbl);
+    END LOOP;
+    FOREACH tbl IN ARRAY ARRAY['contract', 'quote', 'invoice', 'payment', 'loan'] LOOP
+        EXECUTE format('DROP POLICY IF EXISTS manager_team ON crm.%I', tbl);
+        EXECUTE format('CREATE POLICY manager_team ON crm.%I TO crm_manager
+            USING (owner IN (SELECT crm.team_peers()) OR account_id IN (SELECT a.id FROM crm.account a))
+            WITH CHECK (account_id IN (SELECT a.id FROM crm.account a))', tbl);
+        EXECUTE format('DROP POLICY IF EXISTS client_own ON crm.%I', tbl);
+        EXECUTE format('CREATE POLICY client_own ON crm.%I FOR SELECT TO crm_client USING (account_id = crm.client_account_id()%s)',
+                       tbl, CASE WHEN tbl IN ('contract', 'quote') THEN ' AND status <> ''draft''' ELSE '' END);
+    END LOOP;
+END $$;
+DROP POLICY IF EXISTS manager_team ON crm.contract_override;
+CREATE POLICY manager_team ON crm.contract_override FOR SELECT TO crm_manager
+    USING (order_id IN (SELECT o.id FROM crm.sales_order o));
+DROP POLICY IF EXISTS manager_team ON crm.quote_line;
+CREATE POLICY manager_team ON crm.quote_line TO crm_manager, crm_client USING (quote_id IN (SELECT q.id FROM crm.quote q));
+-- A document's lines are written before it: a manager writes lines of orders
+-- they see, and sees them until the document exists too.
+DROP POLICY IF EXISTS manager_team ON crm.invoice_line;
+CREATE POLICY manager_team ON crm.invoice_line TO crm_manager
+    USING (invoice_id IN (SELECT i.id FROM crm.invoice i) OR order_line_id IN (SELECT l.id FROM crm.order_line l))
+    WITH CHECK (order_line_id IN (SELECT l.id FROM crm.order_line l));
+DROP POLICY IF EXISTS client_own ON crm.invoice_line;
+CREATE POLICY client_own ON crm.invoice_line FOR SELECT TO crm_client USING (invoice_id IN (SELECT i.id FROM crm.invoice i));
+-- An allocation is written in the statement that writes its payment, which
+-- that statement cannot see yet: the check is on what it pays.
+DROP POLICY IF EXISTS manager_team ON crm.payment_allocation;
+CREATE POLICY manager_team ON crm.payment_allocation TO crm_manager
+    USING (payment_id IN (SELECT p.id FROM crm.payment p))
+    WITH CHECK (invoice_id IN (SELECT i.id FROM crm.invoice i) OR installment_id IN (SELECT x.id FROM crm.loan_installment x));
+DROP POLICY IF EXISTS client_own ON crm.payment_allocation;
+CREATE POLICY client_own ON crm.payment_allocation FOR SELECT TO crm_client USING (payment_id IN (SELECT p.id FROM crm.payment p));
+DROP POLICY IF EXISTS manager_team ON crm.loan_installment;
+CREATE POLICY manager_team ON crm.loan_installment TO crm_manager, crm_client USING (loan_id IN (SELECT l.id FROM crm.loan l));
+
+-- What the invoker's-rights billing functions write on the manager's behalf
+-- (docs/billing.md, "Security"): amounts paid and statuses, never documents.
+GRANT SELECT, INSERT, UPDATE, DELETE ON crm.contract, crm.quote, crm.quote_line TO crm_manager;
+GRANT SELECT, INSERT ON crm.invoice, crm.invoice_line, crm.payment, crm.payment_allocation, crm.loan, crm.loan_installment
+    TO crm_manager;
+GRANT UPDATE (paid, credited, status, cancel_reason, updated_at) ON crm.invoice TO crm_manager;
+GRANT UPDATE (allocated) ON crm.payment TO crm_manager;
+GRANT UPDATE (status, finished_on, updated_at) ON crm.loan TO crm_manager;
+GRANT UPDATE (paid, paid_on, replaced_by) ON crm.loan_installment TO crm_manager;
+GRANT SELECT ON crm.contract_override, crm.exchange_rate TO crm_manager;
+GRANT SELECT ON crm.receivables, crm.loan_arrears, crm.v_application_counts, crm.v_order_counts, crm.v_account_card
+    TO crm_manager, crm_client;
+GRANT SELECT ON crm.contract, crm.quote, crm.quote_line, crm.invoice, crm.invoice_line, crm.payment, crm.payment_allocation,
+    crm.loan, crm.loan_installment, crm.exchange_rate, crm.workflow_state TO crm_client;
+-- The BI views convert with the rates: crm_bi may call the conversion (its
+-- rights reach no other crm table, nor the schema by name).
+GRANT SELECT ON crm.exchange_rate TO crm_analyst, crm_bi;
+SELECT crm.grant_execute(role, ARRAY['crm.vat_rate', 'crm.base_currency', 'crm.rate_to_base', 'crm.convert',
+                                      'crm.require_currency', 'crm.require_day'])
+FROM unnest(ARRAY['crm_manager', 'crm_client', 'crm_analyst']) role;
+SELECT crm.grant_execute('crm_bi', ARRAY['crm.base_currency', 'crm.rate_to_base']);
+SELECT crm.grant_execute('crm_manager', ARRAY[
+    'crm.require_money', 'crm.payment_by_key', 'crm.contract_refusal', 'crm.confirm_order', 'crm.win_deal', 'crm.accept_quote',
+    'crm.invoice_status', 'crm.apply_credit', 'crm.write_invoices', 'crm.invoice_order', 'crm.invoice_orders', 'crm.invoice_shipment',
+    'crm.cancel_invoice', 'crm.credit_note', 'crm.record_payment', 'crm.allocate', 'crm.unallocate', 'crm.receivables_aging',
+    'crm.receivable_invariant_violations', 'crm.loan_owes', 'crm.lock_active_loan', 'crm.pay_installments',
+    'crm.finish_loan_if_repaid', 'crm.record_repayment', 'crm.repay_early']);
+
 DROP FUNCTION crm.grant_execute(name, text[]);
+

@@ -78,3 +78,23 @@ ALTER TABLE crm_dw.churn_model ADD COLUMN scored_model_id bigint, ADD COLUMN sco
     ADD COLUMN auc float8 CHECK (auc BETWEEN 0 AND 1), ADD COLUMN brier float8 CHECK (brier BETWEEN 0 AND 1);
 COMMENT ON TABLE crm_dw.churn_model IS
     'Per day: logistic regression of "no order in the next 180 days" on the features clients had 180 days earlier, and the AUC and Brier score of the model before it on the same clients';
+
+-- billing: the columns the commercial cycle adds to 0.2.0 tables (as in their
+-- tables.sql). The key from an order to its contract is made by
+-- sql/billing/tables.sql, which this update runs after this migration.
+ALTER TABLE crm.sales_order ADD COLUMN contract_id bigint;
+ALTER TABLE crm.product ADD COLUMN vat_rate_pct numeric(5, 2) CHECK (vat_rate_pct >= 0 AND vat_rate_pct <= 100);
+COMMENT ON COLUMN crm.product.vat_rate_pct IS 'VAT on this product in percent; NULL: the setting pgcrm.vat_rate (docs/billing.md)';
+ALTER TABLE crm.credit_product
+    ADD COLUMN repayment_method text NOT NULL DEFAULT 'annuity' CHECK (repayment_method IN ('annuity', 'differentiated'));
+ALTER TABLE crm.credit_application
+    ADD COLUMN repayment_method text CHECK (repayment_method IN ('annuity', 'differentiated')),
+    ADD COLUMN first_payment_date date;
+-- The warehouse's base-currency totals and payment behaviour; the next
+-- refresh of each job rebuilds it with them.
+ALTER TABLE crm_dw.fact_sales ADD COLUMN line_total_base numeric(16, 2);
+ALTER TABLE crm_dw.customer_features ADD COLUMN invoices_due_365d integer, ADD COLUMN avg_days_late numeric(8, 2),
+    ADD COLUMN paid_on_time_share numeric(5, 4);
+COMMENT ON TABLE crm_dw.customer_features IS
+    'Per client as of a day: recency, frequency and monetary value over 365 days, RFM scores, churn risk, payment behaviour';
+INSERT INTO crm_dw.change_queue VALUES ('facts', 'all', 0), ('features', 'all', 0);

@@ -19,7 +19,8 @@ CREATE OR REPLACE VIEW crm_dw.fact_sales_source AS
 SELECT l.id AS order_line_id, o.id AS order_id, o.number AS order_number, l.line_no, o.order_date, o.account_id,
        l.product_id, o.status AS order_status,
        coalesce(o.status NOT IN ('draft', 'cancelled'), false) AS booked, l.quantity, l.unit_price, l.discount_pct,
-       l.line_total, o.currency::text AS currency, o.manager::text AS manager
+       l.line_total, o.currency::text AS currency, o.manager::text AS manager,
+       round(l.line_total * crm.rate_to_base(o.currency, o.order_date), 2) AS line_total_base
 FROM crm.order_line l JOIN crm.sales_order o ON o.id = l.order_id;
 
 -- Monthly totals of booked lines, per product and per account. lines is a
@@ -124,10 +125,10 @@ BEGIN
         SELECT * FROM (SELECT * FROM etl_new_lines EXCEPT SELECT * FROM etl_old_lines) c
         ON CONFLICT (order_line_id) DO UPDATE
             SET (order_id, order_number, line_no, order_date, account_id, product_id, order_status, booked, quantity,
-                 unit_price, discount_pct, line_total, currency, manager)
+                 unit_price, discount_pct, line_total, currency, manager, line_total_base)
               = (EXCLUDED.order_id, EXCLUDED.order_number, EXCLUDED.line_no, EXCLUDED.order_date, EXCLUDED.account_id,
                  EXCLUDED.product_id, EXCLUDED.order_status, EXCLUDED.booked, EXCLUDED.quantity, EXCLUDED.unit_price,
-                 EXCLUDED.discount_pct, EXCLUDED.line_total, EXCLUDED.currency, EXCLUDED.manager);
+                 EXCLUDED.discount_pct, EXCLUDED.line_total, EXCLUDED.currency, EXCLUDED.manager, EXCLUDED.line_total_base);
         GET DIAGNOSTICS n = ROW_COUNT;
         rows_touched := rows_touched + n;
 
@@ -159,6 +160,36 @@ BEGIN
     rows_touched := rows_touched + crm_dw.record_forecast_actuals();
     PERFORM crm_dw.record_state('facts', rebuild, NULL);
 END $$;
+
+-- A new or corrected exchange rate changes the base-currency totals of the
+-- orders in its currency from its day on: they are queued for the next run.
+-- Rates are written by admins, who may write the queue.
+CREATE OR REPLACE FUNCTION crm_dw.capture_rate_change() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO crm_dw.change_queue VALUES ('facts', 'all', 0);
+        RETURN NULL;
+    END IF;
+    EXECUTE format('INSERT INTO crm_dw.change_queue (job, entity, key)
+                    SELECT %L, %L, o.id FROM crm.sales_order o
+                    JOIN (SELECT currency, min(rate_date) AS since FROM (%s) c GROUP BY currency) r
+                      ON r.currency = o.currency AND o.order_date >= r.since', 'facts', 'order',
+                   CASE TG_OP WHEN 'INSERT' THEN 'SELECT currency, rate_date FROM new_rates'
+                              WHEN 'DELETE' THEN 'SELECT currency, rate_date FROM old_rates'
+                              ELSE 'SELECT currency, rate_date FROM new_rates UNION ALL SELECT currency, rate_date FROM old_rates' END);
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION crm_dw.capture_rate_change() IS
+    'Statement trigger on crm.exchange_rate: queues the orders whose base-currency totals a rate change moves';
+CREATE OR REPLACE TRIGGER capture_facts_insert AFTER INSERT ON crm.exchange_rate REFERENCING NEW TABLE AS new_rates
+    FOR EACH STATEMENT EXECUTE FUNCTION crm_dw.capture_rate_change();
+CREATE OR REPLACE TRIGGER capture_facts_update AFTER UPDATE ON crm.exchange_rate
+    REFERENCING OLD TABLE AS old_rates NEW TABLE AS new_rates FOR EACH STATEMENT EXECUTE FUNCTION crm_dw.capture_rate_change();
+CREATE OR REPLACE TRIGGER capture_facts_delete AFTER DELETE ON crm.exchange_rate REFERENCING OLD TABLE AS old_rates
+    FOR EACH STATEMENT EXECUTE FUNCTION crm_dw.capture_rate_change();
+CREATE OR REPLACE TRIGGER capture_facts_truncate AFTER TRUNCATE ON crm.exchange_rate
+    FOR EACH STATEMENT EXECUTE FUNCTION crm_dw.capture_rate_change();
 
 SELECT crm_dw.register_job('facts', 20, 'crm_dw.refresh_facts(boolean)', true, '*/5 * * * *',
                            'dimensions, fact_sales and fact_sales_monthly');

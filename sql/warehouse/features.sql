@@ -37,6 +37,27 @@ CREATE OR REPLACE FUNCTION crm_dw.customer_history(as_of date, accounts bigint[]
     WHERE accounts IS NULL OR a.id = ANY (accounts)
 $$;
 
+-- How clients pay (docs/billing.md): over the invoices due in the 365 days to
+-- as_of, the average days late (a settled invoice by the day it was settled,
+-- an open one by as_of) and the share settled by the due date. Read from crm,
+-- like complaints; an invoice's change queues its client. accounts NULL means
+-- every client.
+CREATE OR REPLACE FUNCTION crm_dw.payment_behaviour(as_of date, accounts bigint[])
+    RETURNS TABLE (account_id bigint, invoices_due_365d integer, avg_days_late numeric, paid_on_time_share numeric)
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH due AS (
+        SELECT i.account_id, i.due_on, i.balance = 0 AS settled,
+               greatest((SELECT max(a.applied_on) FROM crm.payment_allocation a WHERE a.invoice_id = i.id),
+                        (SELECT max(n.issued_on) FROM crm.invoice n WHERE n.corrects_id = i.id)) AS settled_on
+        FROM crm.invoice i
+        WHERE i.kind = 'invoice' AND i.status <> 'cancelled' AND i.due_on > as_of - 365 AND i.due_on <= as_of
+          AND (accounts IS NULL OR i.account_id = ANY (accounts)))
+    SELECT d.account_id, count(*)::integer,
+           round(avg(CASE WHEN d.settled THEN greatest(d.settled_on - d.due_on, 0) ELSE as_of - d.due_on END), 2),
+           round(count(*) FILTER (WHERE d.settled AND d.settled_on <= d.due_on)::numeric / count(*), 4)
+    FROM due d GROUP BY d.account_id
+$$;
+
 -- What the churn model sees of a client: months since the last order, recent
 -- frequency, its change (falling frequency is a warning), recent complaints.
 CREATE OR REPLACE FUNCTION crm_dw.churn_inputs(recency_days integer, frequency integer, orders_180d integer,
@@ -183,10 +204,11 @@ BEGIN
     END IF;
     INSERT INTO crm_dw.customer_features
         (account_id, as_of, first_order, last_order, frequency, monetary, orders_total, revenue_total,
-         orders_180d, orders_prior_180d, complaints_90d)
+         orders_180d, orders_prior_180d, complaints_90d, invoices_due_365d, avg_days_late, paid_on_time_share)
     SELECT h.account_id, today, h.first_order, h.last_order, h.frequency, h.monetary, h.orders_total, h.revenue_total,
-           h.orders_180d, h.orders_prior_180d, h.complaints_90d
-    FROM crm_dw.customer_history(today, recomputed) h;
+           h.orders_180d, h.orders_prior_180d, h.complaints_90d, p.invoices_due_365d, p.avg_days_late, p.paid_on_time_share
+    FROM crm_dw.customer_history(today, recomputed) h
+    LEFT JOIN crm_dw.payment_behaviour(today, recomputed) p ON p.account_id = h.account_id;
     IF rebuild THEN
         ANALYZE crm_dw.customer_features;
     END IF;

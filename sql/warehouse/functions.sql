@@ -49,6 +49,7 @@ SELECT crm_dw.capture('crm.order_line', 'facts', 'order', 'order_id');
 SELECT crm_dw.capture('crm.product', 'facts', 'product', 'id');
 SELECT crm_dw.capture('crm.account', 'facts', 'account', 'id');
 SELECT crm_dw.capture('crm.complaint', 'features', 'account', 'account_id');
+SELECT crm_dw.capture('crm.invoice', 'features', 'account', 'account_id');
 DROP FUNCTION crm_dw.capture(regclass, text, text, name);
 
 -- A job's scratch table lives until the end of the transaction; a second run

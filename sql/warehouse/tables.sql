@@ -117,7 +117,9 @@ CREATE TABLE crm_dw.fact_sales (
     discount_pct  numeric(5, 2) NOT NULL,
     line_total    numeric(16, 2) NOT NULL,
     currency      text NOT NULL,
-    manager       text
+    manager       text,
+    -- In pgcrm.base_currency at the rate of the order's day (NULL: no rate): docs/billing.md.
+    line_total_base numeric(16, 2)
 );
 CREATE INDEX fact_sales_order_idx ON crm_dw.fact_sales (order_id);
 CREATE INDEX fact_sales_account_idx ON crm_dw.fact_sales (account_id, order_date);
@@ -183,10 +185,14 @@ CREATE TABLE crm_dw.customer_features (
     f_score           smallint CHECK (f_score BETWEEN 1 AND 5),
     m_score           smallint CHECK (m_score BETWEEN 1 AND 5),
     churn_risk        float8 CHECK (churn_risk BETWEEN 0 AND 1),
-    churn_model_id    bigint
+    churn_model_id    bigint,
+    -- Payment behaviour over the invoices due in the 365 days to as_of (docs/billing.md); NULL without any.
+    invoices_due_365d  integer,
+    avg_days_late      numeric(8, 2),
+    paid_on_time_share numeric(5, 4)
 );
 COMMENT ON TABLE crm_dw.customer_features IS
-    'Per client as of a day: recency, frequency and monetary value over 365 days, RFM scores, churn risk';
+    'Per client as of a day: recency, frequency and monetary value over 365 days, RFM scores, churn risk, payment behaviour';
 
 CREATE TABLE crm_dw.segment_model (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

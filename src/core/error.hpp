@@ -28,6 +28,17 @@ inline constexpr const char* shipment_in_the_wrong_state = "PC013";
 inline constexpr const char* append_only_record = "PC014";
 inline constexpr const char* insufficient_data = "PC020";
 inline constexpr const char* warehouse_job_failed = "PC021";
+// billing (docs/billing.md)
+inline constexpr const char* contract_not_applicable = "PC030";
+inline constexpr const char* credit_limit_exceeded = "PC031";
+inline constexpr const char* quote_expired = "PC032";
+inline constexpr const char* nothing_to_invoice = "PC033";
+inline constexpr const char* billing_record_immutable = "PC034";
+inline constexpr const char* amount_exceeds_balance = "PC035";
+inline constexpr const char* payment_does_not_match = "PC036";
+inline constexpr const char* no_exchange_rate = "PC037";
+inline constexpr const char* invoice_in_the_wrong_state = "PC038";
+inline constexpr const char* loan_in_the_wrong_state = "PC039";
 }  // namespace sqlstate
 
 class Error : public std::runtime_error {

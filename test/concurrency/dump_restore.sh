@@ -60,6 +60,10 @@ fingerprint() {
 }
 expected=$(fingerprint -d "$src")
 tables=$(wc -l <<<"$expected")
+check "the source has rows in every billing table, so the comparison covers them" "$(psql -d "$src" -tA -c "
+  SELECT bool_and(n > 0) FROM (VALUES ((SELECT count(*) FROM crm.exchange_rate)), ((SELECT count(*) FROM crm.contract)),
+    ((SELECT count(*) FROM crm.contract_override)), ((SELECT count(*) FROM crm.quote_line)), ((SELECT count(*) FROM crm.invoice_line)),
+    ((SELECT count(*) FROM crm.payment_allocation)), ((SELECT count(*) FROM crm.loan_installment))) v(n)")"
 
 # The restored database ($@ names it) holds what the source did and behaves
 # like it. $1 is what the path is called in the test's output.
@@ -88,6 +92,11 @@ verify() {
     SELECT new_values = '{\"region\": \"After restore\"}' FROM crm.audit_log ORDER BY id DESC LIMIT 1" |
     tail -1 | grep -q t && psql "$@" -tA -c "DO \$\$ BEGIN DELETE FROM crm.audit_log; RAISE EXCEPTION 'deleted';
                  EXCEPTION WHEN SQLSTATE 'PC014' THEN NULL; END \$\$" >/dev/null 2>&1 && echo true)"
+  check "$path: new invoices continue the restored numbering, and the billing invariants hold" "$(psql "$@" -tA -c "
+    WITH before AS (SELECT coalesce(max(number), '') AS last FROM crm.invoice WHERE number LIKE 'INV-' || extract(year FROM current_date) || '-%'),
+         added AS (SELECT number FROM crm.invoice WHERE id = (SELECT crm.invoice_order(min(o.id)) FROM crm.sales_order o
+                   WHERE o.status = 'delivered' AND NOT EXISTS (SELECT FROM crm.invoice i WHERE i.order_id = o.id)))
+    SELECT added.number > before.last AND NOT EXISTS (SELECT FROM crm.receivable_invariant_violations()) FROM added, before")"
   check "$path: the warehouse refreshes incrementally" "$(psql "$@" -tA -c "
     INSERT INTO crm.order_line (order_id, line_no, product_id, quantity, unit_price)
     SELECT o.id, 99, (SELECT min(id) FROM crm.product), 1, 1 FROM crm.sales_order o WHERE o.status = 'confirmed' ORDER BY o.id LIMIT 1;

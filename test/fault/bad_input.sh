@@ -47,6 +47,7 @@ check "the JIT compiled and inlined the forced-JIT round's queries" \
        -c 'EXPLAIN (ANALYZE, FORMAT JSON) SELECT crm.linreg(g::float8, ARRAY[g::float8]) FROM generate_series(1, 9) g' |
      grep -q '"Inlining": true' && echo true)"
 check "the stock invariants still hold" "$(psql -d "$db" -At -c 'SELECT NOT EXISTS (SELECT FROM crm.stock_invariant_violations())')"
+check "the billing invariants still hold" "$(psql -d "$db" -At -c 'SELECT NOT EXISTS (SELECT FROM crm.receivable_invariant_violations())')"
 check "the audit log is still append-only" \
   "$(psql -d "$db" -At -c "DO \$\$ BEGIN DELETE FROM crm.audit_log; RAISE EXCEPTION 'deleted'; EXCEPTION WHEN SQLSTATE 'PC014' THEN NULL; END \$\$" >/dev/null 2>&1 && echo true)"
 if [ "$fail" -gt 0 ]; then grep -B1 -A3 'lost\|closed the connection' "$out" | head -20; fi

@@ -8,10 +8,13 @@ SELECT tables_are('crm', ARRAY[
     'account', 'contact', 'lead', 'deal', 'interaction', 'team', 'team_member', 'project', 'task', 'task_assignee',
     'comment', 'document', 'knowledge_article', 'product', 'warehouse', 'sales_order', 'order_line',
     'production_order', 'complaint', 'credit_product', 'credit_application',
-    'stock', 'reservation', 'stock_movement', 'shipment', 'shipment_line', 'audit_log', 'audit_setting', 'client_login']);
+    'stock', 'reservation', 'stock_movement', 'shipment', 'shipment_line', 'audit_log', 'audit_setting', 'client_login',
+    'exchange_rate', 'contract', 'contract_override', 'quote', 'quote_line', 'invoice', 'invoice_line', 'loan', 'payment',
+    'loan_installment', 'payment_allocation']);
 SELECT set_eq($$SELECT table_name::text || '.' || status_column FROM crm.workflow_attachment$$,
     ARRAY['crm.deal.stage', 'crm.lead.status', 'crm.sales_order.status', 'crm.production_order.status',
-          'crm.task.status', 'crm.credit_application.status', 'crm.shipment.status'], 'every status column follows its workflow');
+          'crm.task.status', 'crm.credit_application.status', 'crm.shipment.status', 'crm.contract.status', 'crm.quote.status',
+          'crm.invoice.status'], 'every status column follows its workflow');
 SELECT is_empty($$SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                   WHERE n.nspname = 'crm' AND c.relkind IN ('r', 'S') AND c.relname NOT LIKE 'workflow%'
                     AND c.oid NOT IN (SELECT unnest(extconfig) FROM pg_extension WHERE extname = 'pgcrm')$$,
@@ -20,7 +23,7 @@ SELECT is_empty($$SELECT conrelid::regclass FROM pg_constraint
                   WHERE contype = 'f' AND connamespace = 'crm'::regnamespace AND confdeltype = 'c'
                     AND conrelid::regclass::text NOT IN ('crm.order_line', 'crm.team_member', 'crm.task_assignee', 'crm.comment',
                                                          'crm.workflow_state', 'crm.workflow_transition', 'crm.shipment_line',
-                                                         'crm.client_login')$$,
+                                                         'crm.client_login', 'crm.quote_line')$$,
     'only lines owned by their header (and a client login by its account) cascade on delete');
 
 SELECT * FROM finish();

@@ -2,7 +2,7 @@
 -- used, the sales series has a trend and a spring-summer peak, and the same
 -- seed gives the same data.
 BEGIN;
-SELECT plan(13);
+SELECT plan(21);
 
 -- A digest of the generated business data that does not depend on ids.
 CREATE FUNCTION pg_temp.digest() RETURNS text LANGUAGE sql AS $$
@@ -12,11 +12,32 @@ CREATE FUNCTION pg_temp.digest() RETURNS text LANGUAGE sql AS $$
     JOIN crm.order_line l ON l.order_id = o.id JOIN crm.product p ON p.id = l.product_id
 $$;
 
+-- ... and of the billing rows (crm.billing_demo_data): documents by their numbers, the rest by what they say.
+CREATE FUNCTION pg_temp.billing_digest() RETURNS text LANGUAGE sql AS $$
+    SELECT md5(concat_ws('#',
+        (SELECT string_agg(format('%s|%s|%s|%s|%s|%s|%s|%s|%s', i.number, a.name, o.number, i.issued_on, i.due_on, i.total, i.paid,
+                                  i.credited, i.status), ',' ORDER BY i.number)
+           FROM crm.invoice i JOIN crm.account a ON a.id = i.account_id LEFT JOIN crm.sales_order o ON o.id = i.order_id),
+        (SELECT string_agg(format('%s|%s|%s|%s|%s|%s', a.name, p.amount, p.currency, p.received_on, p.allocated, p.reference), ','
+                           ORDER BY a.name, p.received_on, p.reference, p.amount)
+           FROM crm.payment p JOIN crm.account a ON a.id = p.account_id),
+        (SELECT string_agg(format('%s|%s|%s|%s|%s', c.number, a.name, c.valid_until, c.credit_limit, c.status), ',' ORDER BY c.number)
+           FROM crm.contract c JOIN crm.account a ON a.id = c.account_id),
+        (SELECT string_agg(format('%s|%s|%s|%s', q.number, a.name, q.status, q.valid_until), ',' ORDER BY q.number)
+           FROM crm.quote q JOIN crm.account a ON a.id = q.account_id),
+        (SELECT string_agg(format('%s|%s|%s|%s|%s|%s', a.name, l.principal, l.first_due_on, l.status,
+                                  (SELECT sum(i.paid) FROM crm.loan_installment i WHERE i.loan_id = l.id),
+                                  (SELECT count(*) FROM crm.loan_installment i WHERE i.loan_id = l.id)), ','
+                           ORDER BY a.name, l.first_due_on, l.principal)
+           FROM crm.loan l JOIN crm.account a ON a.id = l.account_id)))
+$$;
+
 SAVEPOINT fresh;
 CREATE TEMP TABLE summary AS SELECT * FROM crm.generate_demo_data(1, 7);
 -- Autovacuum may have seen these tables empty after an earlier file rolled back.
 ANALYZE crm.account, crm.sales_order, crm.order_line, crm.product, crm.status_history;
 SELECT pg_temp.digest() AS first_digest \gset
+SELECT pg_temp.billing_digest() AS first_billing_digest \gset
 SELECT is_empty($$SELECT table_name FROM summary WHERE row_count = 0
                   AND table_name NOT IN ('crm.audit_setting', 'crm.client_login')$$,
                 'every table but the admin''s audit switches and client logins has rows');
@@ -37,9 +58,27 @@ SELECT ok((SELECT sum(l.quantity) FILTER (WHERE o.order_date >= (SELECT max(orde
 SELECT is_empty($$SELECT FROM crm.status_history h JOIN crm.sales_order o ON h.table_name = 'crm.sales_order' AND h.row_key = o.id::text
                   GROUP BY o.id, o.status HAVING (array_agg(h.to_state ORDER BY h.id DESC))[1] <> o.status$$,
     'every order reached its state through the workflow, step by step in the history');
+-- Billing (crm.billing_demo_data).
+SELECT is_empty($$SELECT o.number FROM crm.sales_order o
+                  WHERE o.status IN ('shipped', 'delivered') AND o.order_date >= (date_trunc('month', current_date) - interval '1 day')::date - 182
+                    AND NOT EXISTS (SELECT FROM crm.invoice i WHERE i.order_id = o.id)$$,
+    'every order shipped in the billed half year is invoiced');
+SELECT ok((SELECT count(*) FILTER (WHERE settled_late) > 0.1 * count(*) AND count(*) FILTER (WHERE NOT settled_late) > 0.3 * count(*)
+             FROM (SELECT max(a.applied_on) > i.due_on AS settled_late FROM crm.invoice i JOIN crm.payment_allocation a ON a.invoice_id = i.id
+                   WHERE i.status = 'paid' GROUP BY i.id, i.due_on) x),
+    'invoices are paid on time and late, by the client''s habit');
+SELECT set_eq('SELECT DISTINCT status FROM crm.invoice', ARRAY['issued', 'partially_paid', 'paid'],
+    'invoices are open, partly paid and paid');
+SELECT ok((SELECT count(*) = 1 FROM crm.payment WHERE loan_id IS NULL AND unallocated = 1000), 'one overpayment leaves 1000.00 of credit');
+SELECT set_eq('SELECT DISTINCT status FROM crm.quote', 'SELECT code FROM crm.workflow_state WHERE workflow = ''quote''', 'quotes in every state');
+SELECT ok((SELECT count(*) FILTER (WHERE status = 'finished') > 0 AND count(*) FILTER (WHERE id IN (SELECT loan_id FROM crm.loan_arrears)) > 0
+             AND count(*) FILTER (WHERE id IN (SELECT loan_id FROM crm.loan_installment WHERE kind = 'early_repayment')) = 1
+             FROM crm.loan), 'loans repaid and finished, one in arrears, one repaid early');
+SELECT is_empty('SELECT * FROM crm.receivable_invariant_violations()', 'the billing invariants hold');
 ROLLBACK TO SAVEPOINT fresh;
 SELECT crm.generate_demo_data(1, 7);
 SELECT is(pg_temp.digest(), :'first_digest', 'the same seed gives the same data');
+SELECT is(pg_temp.billing_digest(), :'first_billing_digest', '... and the same invoices, payments, contracts, quotes and loans');
 SELECT throws_ok($$SELECT crm.generate_demo_data(0)$$, '22023', 'scale must be 1 to 1000, not 0', 'a scale below 1');
 SELECT throws_ok($$SELECT crm.generate_demo_data(NULL)$$, '22004', 'scale must not be NULL', 'a NULL scale');
 

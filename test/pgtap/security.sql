@@ -25,14 +25,16 @@ SELECT is_empty($$
 SELECT set_eq($$SELECT c.relname::text FROM pg_class c WHERE c.relnamespace = 'crm'::regnamespace AND c.relrowsecurity$$,
     ARRAY['account', 'contact', 'deal', 'lead', 'sales_order', 'order_line', 'production_order', 'complaint', 'project',
           'task', 'task_assignee', 'comment', 'document', 'interaction', 'credit_application', 'reservation', 'shipment',
-          'shipment_line'],
+          'shipment_line', 'contract', 'contract_override', 'quote', 'quote_line', 'invoice', 'invoice_line', 'payment',
+          'payment_allocation', 'loan', 'loan_installment'],
     'row-level security is on for every customer-facing table');
 
 -- Function hygiene -------------------------------------------------------------------------
 SELECT set_eq($$SELECT p.oid::regproc::text FROM pg_proc p
                  WHERE p.pronamespace IN ('crm'::regnamespace, 'crm_dw'::regnamespace) AND p.prosecdef$$,
     ARRAY['crm_dw.capture_change', 'crm.forget_dropped_attachments', 'crm.audit_row', 'crm.set_audit', 'crm.purge_audit_log', 'crm.my_teams',
-          'crm.team_peers', 'crm.my_tasks', 'crm.client_account_id', 'crm.grant_client_access', 'crm.revoke_client_access'],
+          'crm.team_peers', 'crm.my_tasks', 'crm.client_account_id', 'crm.grant_client_access', 'crm.revoke_client_access',
+          'crm.refuse_late_invoice_lines'],
     'exactly the reviewed functions are SECURITY DEFINER');
 -- docs/development.md, "SQL": functions bound at call time pin the path; SQL
 -- functions with a standard body are bound at creation.

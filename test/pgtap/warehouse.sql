@@ -26,13 +26,17 @@ BEGIN
     UPDATE crm.sales_order SET status = 'cancelled' WHERE status = 'confirmed' AND random() < 0.05;
     UPDATE crm.sales_order SET order_date = order_date - 40 WHERE random() < 0.002 AND delivery_date IS NULL;
     UPDATE crm.sales_order SET account_id = (SELECT min(id) FROM crm.account) + floor(random() * 500)::int
-     WHERE random() < 0.002;
+     WHERE random() < 0.002 AND contract_id IS NULL;
+    -- Invoiced lines and orders are kept (docs/billing.md): they are not deleted.
     DELETE FROM crm.order_line l WHERE random() < 0.002 AND line_no > 1
+       AND NOT EXISTS (SELECT FROM crm.invoice_line i WHERE i.order_line_id = l.id)
        AND NOT EXISTS (SELECT FROM crm.reservation r WHERE r.order_line_id = l.id)
        AND NOT EXISTS (SELECT FROM crm.production_order p WHERE p.order_line_id = l.id);
     DELETE FROM crm.sales_order o WHERE random() < 0.002
        AND NOT EXISTS (SELECT FROM crm.complaint c WHERE c.order_id = o.id)
        AND NOT EXISTS (SELECT FROM crm.shipment s WHERE s.order_id = o.id)
+       AND NOT EXISTS (SELECT FROM crm.invoice i WHERE i.order_id = o.id)
+       AND NOT EXISTS (SELECT FROM crm.quote q WHERE q.order_id = o.id)
        AND NOT EXISTS (SELECT FROM crm.order_line l JOIN crm.reservation r ON r.order_line_id = l.id WHERE l.order_id = o.id)
        AND NOT EXISTS (SELECT FROM crm.order_line l JOIN crm.production_order p ON p.order_line_id = l.id WHERE l.order_id = o.id);
     WITH o AS (
@@ -58,17 +62,18 @@ END $$;
 SELECT results_eq($$SELECT job, mode, status FROM crm.etl_refresh('facts')$$,
                   $$VALUES ('facts', 'full', 'succeeded')$$, 'the first facts run is a full build');
 SELECT is((SELECT count(*) FROM crm_dw.fact_sales), (SELECT count(*) FROM crm.order_line), 'one fact per order line');
-SELECT set_eq($$SELECT product_id, month, orders, lines, quantity, revenue FROM crm_dw.fact_sales_monthly WHERE product_id IS NOT NULL$$,
-              $$SELECT l.product_id, date_trunc('month', o.order_date)::date AS month, count(DISTINCT o.id) AS orders,
+SELECT set_eq($$SELECT product_id, month, currency, orders, lines, quantity, revenue FROM crm_dw.fact_sales_monthly
+                 WHERE product_id IS NOT NULL$$,
+              $$SELECT l.product_id, date_trunc('month', o.order_date)::date AS month, o.currency::text, count(DISTINCT o.id) AS orders,
                        count(*) AS lines, sum(l.quantity) AS quantity, sum(l.line_total) AS revenue
                   FROM crm.order_line l JOIN crm.sales_order o ON o.id = l.order_id
-                 WHERE o.status NOT IN ('draft', 'cancelled') GROUP BY 1, 2$$,
+                 WHERE o.status NOT IN ('draft', 'cancelled') GROUP BY 1, 2, 3$$,
               'monthly sales per product equal the booked order lines');
-SELECT set_eq($$SELECT account_id, month, orders, revenue FROM crm_dw.fact_sales_monthly WHERE account_id IS NOT NULL$$,
-              $$SELECT o.account_id, date_trunc('month', o.order_date)::date AS month, count(DISTINCT o.id) AS orders,
+SELECT set_eq($$SELECT account_id, month, currency, orders, revenue FROM crm_dw.fact_sales_monthly WHERE account_id IS NOT NULL$$,
+              $$SELECT o.account_id, date_trunc('month', o.order_date)::date AS month, o.currency::text, count(DISTINCT o.id) AS orders,
                        sum(l.line_total) AS revenue
                   FROM crm.order_line l JOIN crm.sales_order o ON o.id = l.order_id
-                 WHERE o.status NOT IN ('draft', 'cancelled') GROUP BY 1, 2$$,
+                 WHERE o.status NOT IN ('draft', 'cancelled') GROUP BY 1, 2, 3$$,
               'monthly sales per account equal the booked orders');
 SELECT ok((SELECT min(date_key) <= '2000-01-01' AND max(date_key) >= make_date(extract(year FROM current_date)::int + 5, 12, 31)
              AND count(*) = max(date_key) - min(date_key) + 1 FROM crm_dw.dim_date),

@@ -9,7 +9,8 @@ SELECT plan(82);
 SELECT is_empty($$SELECT unnest(ARRAY['workflow', 'workflow_state', 'workflow_transition', 'workflow_attachment', 'status_history'])
                   EXCEPT SELECT tablename FROM pg_tables WHERE schemaname = 'crm'$$, 'the workflow tables exist');
 SELECT set_eq('SELECT code FROM crm.workflow',
-    ARRAY['production_order', 'sales_order', 'deal', 'lead', 'shipment', 'credit_application', 'task'], 'seven seeded workflows');
+    ARRAY['production_order', 'sales_order', 'deal', 'lead', 'shipment', 'credit_application', 'task', 'contract', 'quote',
+          'invoice'], 'ten seeded workflows');
 SELECT results_eq(
     $$SELECT code, label_uk, is_initial, is_final FROM crm.workflow_state WHERE workflow = 'production_order' ORDER BY sort_order$$,
     $$VALUES ('accepted', 'Прийнято у виробництво', true, false), ('in_progress', 'У процесі виготовлення', false, false),
