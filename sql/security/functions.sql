@@ -236,4 +236,10 @@ GRANT SELECT ON crm.account, crm.sales_order, crm.order_line, crm.credit_applica
     TO crm_client;
 SELECT crm.grant_execute('crm_client', ARRAY['crm.client_account_id']);
 
+-- events (docs/events.md): administrators and integrations read the outbox
+-- through crm.consume_events; only pgcrm's triggers and functions write it.
+-- Any invoker's-rights function may emit a kind of its own with crm.emit_event.
+REVOKE INSERT, UPDATE, DELETE ON crm.event, crm.event_kind FROM crm_admin;
+SELECT crm.grant_execute('crm_manager', ARRAY['crm.emit_event']);
+
 DROP FUNCTION crm.grant_execute(name, text[]);

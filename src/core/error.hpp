@@ -28,6 +28,10 @@ inline constexpr const char* shipment_in_the_wrong_state = "PC013";
 inline constexpr const char* append_only_record = "PC014";
 inline constexpr const char* insufficient_data = "PC020";
 inline constexpr const char* warehouse_job_failed = "PC021";
+// events, inbound, automation, search, merge (docs/events.md ... merge.md)
+inline constexpr const char* unknown_event_kind = "PC040";
+inline constexpr const char* unknown_event_consumer = "PC041";
+inline constexpr const char* acknowledgement_beyond_delivery = "PC042";
 }  // namespace sqlstate
 
 class Error : public std::runtime_error {

@@ -1,5 +1,6 @@
 // Loaded once per backend: installs the hooks the rest of the glue relies on.
 #include "core/interrupt.hpp"
+#include "events.hpp"
 #include "guard.hpp"
 #include "operations.hpp"
 #include "training.hpp"
@@ -16,6 +17,7 @@ void _PG_init(void) {
     pgcrm::pg::register_workflow_cache();
     pgcrm::pg::define_training_settings();
     pgcrm::pg::define_operations_settings();
+    pgcrm::pg::define_events_settings();
     MarkGUCPrefixReserved("pgcrm");
 }
 }
