@@ -400,7 +400,8 @@ COMMENT ON VIEW crm.event_consumers IS
 
 -- The events job: sequences what committed, then deletes what is past its
 -- kind's retention and acknowledged by every consumer (with no consumer,
--- what is past retention).
+-- what is past retention), and the inbound messages (docs/inbound.md) past
+-- pgcrm.event_retention.
 CREATE OR REPLACE FUNCTION crm_dw.prune_events(rebuild boolean, OUT mode text, OUT rows_touched bigint, OUT message text)
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -408,6 +409,7 @@ DECLARE
     cutoff timestamptz := now() - crm.event_retention(NULL);
     pruned bigint;
     held bigint;
+    messages bigint;
 BEGIN
     mode := 'run';
     LOOP
@@ -421,12 +423,14 @@ BEGIN
     SELECT count(*) INTO held FROM crm.event e
     WHERE e.occurred_at < coalesce(now() - (SELECT s.retention FROM crm.event_kind_setting s WHERE s.kind = e.kind), cutoff)
       AND (e.position > acked OR e.position IS NULL);
-    rows_touched := pruned;
-    message := concat_ws('; ', format('pruned %s events', pruned),
+    DELETE FROM crm.inbound_message m WHERE m.received_at < cutoff;
+    GET DIAGNOSTICS messages = ROW_COUNT;
+    rows_touched := pruned + messages;
+    message := concat_ws('; ', format('pruned %s events and %s inbound messages', pruned, messages),
                          CASE WHEN held > 0 THEN format('%s events past retention wait for consumer %s', held,
                              (SELECT string_agg(c.consumer, ', ' ORDER BY c.consumer) FROM crm.event_consumer c
                               WHERE c.position = acked)) END);
 END $$;
 
 SELECT crm_dw.register_job('events', 90, 'crm_dw.prune_events(boolean)', false, '41 3 * * *',
-                           'prune the event outbox past pgcrm.event_retention');
+                           'prune the event outbox and the inbound log past pgcrm.event_retention');
