@@ -32,8 +32,10 @@ CREATE TABLE crm.product (
     attributes jsonb NOT NULL DEFAULT '{}' CONSTRAINT product_attributes_valid CHECK (crm.product_attributes_valid(attributes)),
     active     boolean NOT NULL DEFAULT true,
     created_at timestamptz NOT NULL DEFAULT now(),
-    updated_at timestamptz NOT NULL DEFAULT now()
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    made_to_order boolean NOT NULL DEFAULT false
 );
+COMMENT ON COLUMN crm.product.made_to_order IS 'Made for each order by the plant: a confirmed order line of it needs a production order';
 COMMENT ON TABLE crm.product IS 'A product or service; pipe specs in attributes: {"pipe_type", "diameter_mm", "length_m", "working_pressure_bar", "material", "certification": [...]}';
 COMMENT ON COLUMN crm.product.family IS 'A grouping for planning and forecasts, e.g. "pressure pipe"';
 SELECT crm.register_table('crm.product');

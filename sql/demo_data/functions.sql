@@ -55,13 +55,13 @@ BEGIN
                ('sewer pipe', 'sewer', 'GRP-S', 1, ARRAY[300, 500, 800, 1200, 1600], 2.9),
                ('oil and gas pipe', 'oil_gas', 'GRP-O', 40, ARRAY[100, 150, 200, 300], 7.8),
                ('chemical pipe', 'chemical', 'GRP-C', 10, ARRAY[50, 100, 200, 300], 6.4))
-    INSERT INTO crm.product (sku, name, kind, family, unit, list_price, attributes)
+    INSERT INTO crm.product (sku, name, kind, family, unit, list_price, attributes, made_to_order)
     SELECT format('%s%s-DN%s', s.prefix, s.pressure, d),
            format('GRP %s DN%s PN%s, 12 m', s.pipe_type, d, s.pressure), 'goods', s.family, 'm',
            round(d * s.price_per_mm * (1 + s.pressure / 40.0), 2),
            jsonb_build_object('pipe_type', s.pipe_type, 'diameter_mm', d, 'length_m', 12,
                               'working_pressure_bar', s.pressure, 'material', 'glass-reinforced plastic',
-                              'certification', jsonb_build_array('DSTU EN 1796', 'ISO 9001'))
+                              'certification', jsonb_build_array('DSTU EN 1796', 'ISO 9001')), true
     FROM spec s, unnest(s.dia) d
     ON CONFLICT (sku) DO NOTHING;
     -- Numbered by SKU: chemical 1-4, oil and gas 5-8, PN10 9-14, PN16 15-18, sewer 19-23.

@@ -28,19 +28,22 @@ COMMENT ON FUNCTION crm.event_retention(text) IS 'How long events of a kind are 
 
 -- Writes one event: the one place an event is made. Nothing when the kind is
 -- switched off (crm.set_event_kind) or a superuser's bulk load set
--- pgcrm.emit_events off. Listeners hear the id on pgcrm_events after commit.
+-- pgcrm.emit_events off. Listeners hear the id on pgcrm_events after commit;
+-- the kind's synchronous automation rules run here (docs/automation.md).
 CREATE OR REPLACE FUNCTION crm.record_event(kind text, entity text, entity_key text, payload jsonb) RETURNS bigint
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
     emitting boolean;
+    has_rules boolean;
     made crm.event;
 BEGIN
     -- The settings exist once the library is loaded, which a session may not have done yet.
     IF NOT coalesce(current_setting('pgcrm.emit_events', true), 'on')::boolean THEN
         RETURN NULL;
     END IF;
-    SELECT coalesce(s.enabled, true) INTO emitting
+    SELECT coalesce(s.enabled, true), EXISTS (SELECT FROM crm.automation_rules r WHERE r.kind = k.kind AND r.sync AND r.enabled)
+    INTO emitting, has_rules
     FROM crm.event_kind k LEFT JOIN crm.event_kind_setting s ON s.kind = k.kind
     WHERE k.kind = kind;
     IF NOT FOUND THEN
@@ -54,10 +57,13 @@ BEGIN
     VALUES (kind, entity, entity_key, payload, coalesce(current_setting('pgcrm.automation_depth', true), '0')::smallint, crm.acting_role())
     RETURNING * INTO made;
     PERFORM pg_notify('pgcrm_events', made.id::text);
+    IF has_rules THEN
+        PERFORM crm.run_sync_rules(made);
+    END IF;
     RETURN made.id;
 END $$;
 COMMENT ON FUNCTION crm.record_event(text, text, text, jsonb) IS
-    'Writes an event of an enabled kind and notifies pgcrm_events; NULL when the kind is off';
+    'Writes an event of an enabled kind, notifies pgcrm_events and runs the kind''s synchronous rules; NULL when the kind is off';
 
 CREATE OR REPLACE FUNCTION crm.emit_event(kind text, entity text, entity_key text, payload jsonb DEFAULT '{}')
     RETURNS bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -401,9 +407,10 @@ COMMENT ON VIEW crm.event_consumers IS
 -- The events job: sequences what committed, then deletes what is past its
 -- kind's retention and acknowledged by every consumer (with no consumer,
 -- what is past retention), and the inbound messages (docs/inbound.md) past
--- pgcrm.event_retention.
+-- pgcrm.event_retention. It runs as the extension's owner: nobody else may
+-- delete events.
 CREATE OR REPLACE FUNCTION crm_dw.prune_events(rebuild boolean, OUT mode text, OUT rows_touched bigint, OUT message text)
-    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     acked bigint := (SELECT min(c.position) FROM crm.event_consumer c);
     cutoff timestamptz := now() - crm.event_retention(NULL);

@@ -71,6 +71,7 @@ DECLARE
     target record;
     row_key text;
     current_status text;
+    rows_found bigint;
     applied_until timestamptz;
     outcome text;
     code text;
@@ -124,7 +125,8 @@ BEGIN
             target := crm.inbound_target(entity);
             EXECUTE format('SELECT %I FROM %s WHERE %I = $1::%s', target.status_column, target.tbl, target.key_column, target.key_type)
                 INTO current_status USING row_key;
-            IF NOT FOUND THEN
+            GET DIAGNOSTICS rows_found = ROW_COUNT;
+            IF rows_found = 0 THEN
                 outcome := 'unknown_key';
                 code := 'PC003';
                 problem := format('%s row %s, which %s key "%s" names, does not exist', target.tbl, row_key, system, external_key);

@@ -241,5 +241,11 @@ SELECT crm.grant_execute('crm_client', ARRAY['crm.client_account_id']);
 -- Any invoker's-rights function may emit a kind of its own with crm.emit_event.
 REVOKE INSERT, UPDATE, DELETE ON crm.event, crm.event_kind FROM crm_admin;
 SELECT crm.grant_execute('crm_manager', ARRAY['crm.emit_event']);
+REVOKE EXECUTE ON FUNCTION crm.record_event(text, text, text, jsonb) FROM crm_admin;
+-- automation (docs/automation.md): administrators write the rules. A rule's
+-- SQL runs with crm_admin's rights whoever fires it (a manager's change, a
+-- superuser's pg_cron job), so crm_admin owns the two functions that run it.
+ALTER FUNCTION crm.automation_value(text, jsonb, crm.event) OWNER TO crm_admin;
+ALTER FUNCTION crm.automation_sweep_rows(text) OWNER TO crm_admin;
 
 DROP FUNCTION crm.grant_execute(name, text[]);

@@ -28,3 +28,12 @@ BEGIN
         EXECUTE format('DROP FUNCTION %s', f);
     END LOOP;
 END $$;
+
+-- automation (docs/automation.md): tasks about a client or a lead, and the
+-- products the plant makes for each order.
+ALTER TABLE crm.task ADD COLUMN account_id bigint REFERENCES crm.account, ADD COLUMN lead_id bigint REFERENCES crm.lead;
+CREATE INDEX task_account_idx ON crm.task (account_id);
+CREATE INDEX task_lead_idx ON crm.task (lead_id);
+COMMENT ON COLUMN crm.task.account_id IS 'The client the task is about (a call, an offer), when it is about one';
+ALTER TABLE crm.product ADD COLUMN made_to_order boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN crm.product.made_to_order IS 'Made for each order by the plant: a confirmed order line of it needs a production order';

@@ -32,6 +32,8 @@ inline constexpr const char* warehouse_job_failed = "PC021";
 inline constexpr const char* unknown_event_kind = "PC040";
 inline constexpr const char* unknown_event_consumer = "PC041";
 inline constexpr const char* acknowledgement_beyond_delivery = "PC042";
+inline constexpr const char* automation_rule_failed = "PC043";
+inline constexpr const char* automation_too_deep = "PC044";
 inline constexpr const char* stale_message = "PC045";
 }  // namespace sqlstate
 

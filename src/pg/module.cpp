@@ -1,5 +1,6 @@
 // Loaded once per backend: installs the hooks the rest of the glue relies on.
 #include "core/interrupt.hpp"
+#include "automation.hpp"
 #include "events.hpp"
 #include "guard.hpp"
 #include "operations.hpp"
@@ -18,6 +19,7 @@ void _PG_init(void) {
     pgcrm::pg::define_training_settings();
     pgcrm::pg::define_operations_settings();
     pgcrm::pg::define_events_settings();
+    pgcrm::pg::define_automation_settings();
     MarkGUCPrefixReserved("pgcrm");
 }
 }

@@ -9,7 +9,8 @@ SELECT plan(59);
 -- Builtin kinds and their triggers ------------------------------------------------------------
 SELECT set_eq($$SELECT kind FROM crm.event_kinds WHERE builtin$$,
     ARRAY['sales_order.confirmed', 'sales_order.status_changed', 'production_order.created', 'production_order.status_changed',
-          'shipment.shipped', 'lead.created', 'account.merged', 'contact.merged', 'invoice.issued', 'payment.received'],
+          'shipment.shipped', 'lead.created', 'account.merged', 'contact.merged', 'invoice.issued', 'payment.received',
+          'account.churn_risk', 'account.no_order_180d'],
     'the builtin kinds, billing''s two among them');
 SELECT set_eq($$SELECT tgrelid::regclass || ' ' || tgname FROM pg_trigger WHERE tgfoid = 'crm.emit_row_event()'::regprocedure$$,
     ARRAY['crm.sales_order sales_order.confirmed', 'crm.sales_order sales_order.status_changed',

@@ -35,7 +35,9 @@ SELECT set_eq($$SELECT p.oid::regproc::text FROM pg_proc p
           'crm.team_peers', 'crm.my_tasks', 'crm.client_account_id', 'crm.grant_client_access', 'crm.revoke_client_access',
           -- events: the writers of the outbox, and the helpers that put triggers on tables
           'crm.record_event', 'crm.emit_event', 'crm.emit_row_event', 'crm.sequence_events', 'crm.emit_on', 'crm.add_event_kind',
-          'crm.drop_event_kind', 'crm.forget_dropped_event_sources'],
+          'crm.drop_event_kind', 'crm.forget_dropped_event_sources', 'crm_dw.prune_events',
+          -- automation: the runners of an administrator's SQL (owned by crm_admin) and the jobs
+          'crm.automation_value', 'crm.automation_sweep_rows', 'crm_dw.run_automation', 'crm_dw.run_automation_sweeps'],
     'exactly the reviewed functions are SECURITY DEFINER');
 -- docs/development.md, "SQL": functions bound at call time pin the path; SQL
 -- functions with a standard body are bound at creation.
