@@ -247,5 +247,8 @@ REVOKE EXECUTE ON FUNCTION crm.record_event(text, text, text, jsonb) FROM crm_ad
 -- superuser's pg_cron job), so crm_admin owns the two functions that run it.
 ALTER FUNCTION crm.automation_value(text, jsonb, crm.event) OWNER TO crm_admin;
 ALTER FUNCTION crm.automation_sweep_rows(text) OWNER TO crm_admin;
+-- search (docs/search.md): managers search and list with their own rights,
+-- so row security decides what they find.
+SELECT crm.grant_execute('crm_manager', ARRAY['crm.search', 'crm.search_rows', 'crm.list_orders', 'crm_dw.normalize_phone']);
 
 DROP FUNCTION crm.grant_execute(name, text[]);

@@ -24,7 +24,7 @@ trap cleanup EXIT
 dropdb --if-exists "$src" 2>/dev/null; dropdb --if-exists "$dst" 2>/dev/null
 createdb "$src"
 psql -d "$src" -o /dev/null <<'SQL'
-CREATE EXTENSION pgcrm;
+CREATE EXTENSION pgcrm CASCADE;
 SELECT crm.generate_demo_data(1, 11);
 CREATE TABLE public.my_ticket (id int PRIMARY KEY, status text);
 SELECT crm.attach_workflow('public.my_ticket', 'status', 'task');

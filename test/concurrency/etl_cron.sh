@@ -89,7 +89,7 @@ check "... and keeps other jobs' runs" "$(q "SELECT count(*) = 1 FROM cron.job_r
 
 # A second database, whose jobs pg_cron runs from this one.
 createdb "$remote"
-psql -d "$remote" -q -c "CREATE EXTENSION pgcrm"
+psql -d "$remote" -q -c "CREATE EXTENSION pgcrm CASCADE"
 notices=$(mktemp)
 only_reservations='{"facts": null, "features": null, "segments": null, "forecast": null, "kpi": null, "data_quality": null, "housekeeping": null}'
 scheduled=$(psql -d "$remote" -tA -c "SELECT count(*) FROM crm.schedule_jobs('$only_reservations')" 2>"$notices")

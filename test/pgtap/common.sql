@@ -8,7 +8,9 @@ SELECT tables_are('crm', ARRAY[
     'account', 'contact', 'lead', 'deal', 'interaction', 'team', 'team_member', 'project', 'task', 'task_assignee',
     'comment', 'document', 'knowledge_article', 'product', 'warehouse', 'sales_order', 'order_line',
     'production_order', 'complaint', 'credit_product', 'credit_application',
-    'stock', 'reservation', 'stock_movement', 'shipment', 'shipment_line', 'audit_log', 'audit_setting', 'client_login']);
+    'stock', 'reservation', 'stock_movement', 'shipment', 'shipment_line', 'audit_log', 'audit_setting', 'client_login',
+    'event_kind', 'event_kind_setting', 'event', 'event_consumer', 'external_key', 'inbound_message',
+    'automation_rule', 'automation_rule_setting', 'automation_run', 'automation_sweep', 'automation_sweep_state']);
 SELECT set_eq($$SELECT table_name::text || '.' || status_column FROM crm.workflow_attachment$$,
     ARRAY['crm.deal.stage', 'crm.lead.status', 'crm.sales_order.status', 'crm.production_order.status',
           'crm.task.status', 'crm.credit_application.status', 'crm.shipment.status'], 'every status column follows its workflow');
@@ -20,8 +22,11 @@ SELECT is_empty($$SELECT conrelid::regclass FROM pg_constraint
                   WHERE contype = 'f' AND connamespace = 'crm'::regnamespace AND confdeltype = 'c'
                     AND conrelid::regclass::text NOT IN ('crm.order_line', 'crm.team_member', 'crm.task_assignee', 'crm.comment',
                                                          'crm.workflow_state', 'crm.workflow_transition', 'crm.shipment_line',
-                                                         'crm.client_login')$$,
-    'only lines owned by their header (and a client login by its account) cascade on delete');
+                                                         'crm.client_login',
+                                                         -- a kind's or a rule's settings, runs and sweep
+                                                         'crm.event_kind_setting', 'crm.automation_rule', 'crm.automation_rule_setting',
+                                                         'crm.automation_run', 'crm.automation_sweep', 'crm.automation_sweep_state')$$,
+    'only lines owned by their header (and a client login by its account, settings and runs by their kind or rule) cascade on delete');
 
 SELECT * FROM finish();
 ROLLBACK;

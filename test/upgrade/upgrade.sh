@@ -19,7 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 ../../scripts/release-scripts "$scripts"
-for f in "$scripts"/*.sql; do
+for f in "$scripts"/*.sql "$scripts"/*.control; do
   name=$(basename "$f")
   [ -e "$extdir/$name" ] && continue
   cp "$f" "$extdir/$name"
@@ -39,21 +39,29 @@ SELECT crm.reserve_order(id) FROM crm.sales_order WHERE status = 'confirmed' ORD
 UPDATE crm.sales_order SET status = 'in_production' WHERE id = (SELECT min(id) FROM crm.sales_order WHERE status = 'confirmed');
 SELECT * FROM crm.etl_refresh('facts');
 SQL
-  # The old release's tables (the update's own audit entries aside); tables
-  # the update adds are compared with a fresh install's by the catalog check.
+  # The old release's tables and columns (the update's own audit entries
+  # aside); tables and columns the update adds are compared with a fresh
+  # install's by the catalog check.
   local tables
-  tables=$(psql -d "$old" -tA -c "SELECT c.oid::regclass FROM pg_class c WHERE c.relnamespace IN ('crm'::regnamespace, 'crm_dw'::regnamespace)
-                             AND c.relkind = 'r' AND c.relname NOT IN ('audit_log', 'audit_setting', 'client_login') ORDER BY 1")
+  tables=$(psql -d "$old" -tA -F ' ' -c "SELECT c.oid::regclass, string_agg(quote_ident(a.attname), ',' ORDER BY a.attnum)
+                             FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                             WHERE c.relnamespace IN ('crm'::regnamespace, 'crm_dw'::regnamespace)
+                               AND c.relkind = 'r' AND c.relname NOT IN ('audit_log', 'audit_setting', 'client_login')
+                             GROUP BY c.oid ORDER BY 1")
   fingerprint() {
-    while read -r rel; do
-      echo "$rel $(psql -d "$old" -tA -c "SELECT count(*) || ' ' || md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM $rel t")"
+    while read -r rel columns; do
+      echo "$rel $(psql -d "$old" -tA -c "SELECT count(*) || ' ' || md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), ''))
+                                          FROM (SELECT $columns FROM $rel) t")"
     done <<<"$tables"
   }
   local before after updated fresh held
   before=$(fingerprint)
-  psql -d "$old" -c "ALTER EXTENSION pgcrm UPDATE"
+  # 0.3.0 requires pg_trgm, which the old release did not: the update says so, and goes once it is there.
+  check "the update from $previous without pg_trgm is refused, naming it" \
+    "$(psql -d "$old" -c "ALTER EXTENSION pgcrm UPDATE" 2>&1 | grep -q 'required extension "pg_trgm" is not installed' && echo true)"
+  psql -d "$old" -c "CREATE EXTENSION pg_trgm" -c "ALTER EXTENSION pgcrm UPDATE"
   after=$(fingerprint)
-  psql -d "$new" -c "CREATE EXTENSION pgcrm"
+  psql -d "$new" -c "CREATE EXTENSION pgcrm CASCADE"
   q() { psql -d "$old" -tA -c "$1"; }
   check "ALTER EXTENSION pgcrm UPDATE goes from $previous to $current" \
     "$([ "$(q "SELECT extversion FROM pg_extension WHERE extname = 'pgcrm'")" = "$current" ] && echo true)"
