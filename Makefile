@@ -36,6 +36,7 @@ SQL_PARTS = sql/schema.sql \
             sql/demo_data/functions.sql \
             sql/events/tables.sql sql/events/functions.sql sql/inbound/tables.sql sql/inbound/functions.sql \
             sql/automation/tables.sql sql/automation/functions.sql sql/search/tables.sql sql/search/functions.sql \
+            sql/merge/tables.sql sql/merge/functions.sql \
             sql/audit/tables.sql sql/audit/functions.sql \
             sql/security/tables.sql sql/security/functions.sql \
             sql/finish.sql
@@ -45,7 +46,7 @@ ONCE_PARTS = sql/schema.sql $(filter %/tables.sql,$(SQL_PARTS)) sql/warehouse/jo
 # adds, and every part that runs again.
 PREVIOUS  = 0.2.0
 NEW_PARTS = sql/warehouse/job_registry.sql sql/operations/tables.sql
-NEW_PARTS += sql/events/tables.sql sql/inbound/tables.sql sql/automation/tables.sql sql/search/tables.sql
+NEW_PARTS += sql/events/tables.sql sql/inbound/tables.sql sql/automation/tables.sql sql/search/tables.sql sql/merge/tables.sql
 UPDATE_PARTS = sql/versions/$(PREVIOUS)--$(EXTVERSION).sql $(filter-out $(filter-out $(NEW_PARTS),$(ONCE_PARTS)),$(SQL_PARTS))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--$(PREVIOUS)--$(EXTVERSION).sql
 EXTRA_CLEAN = build build-sanitize

@@ -35,6 +35,8 @@ inline constexpr const char* acknowledgement_beyond_delivery = "PC042";
 inline constexpr const char* automation_rule_failed = "PC043";
 inline constexpr const char* automation_too_deep = "PC044";
 inline constexpr const char* stale_message = "PC045";
+inline constexpr const char* already_merged = "PC050";
+inline constexpr const char* merge_loop = "PC051";
 }  // namespace sqlstate
 
 class Error : public std::runtime_error {

@@ -10,7 +10,8 @@ SELECT tables_are('crm', ARRAY[
     'production_order', 'complaint', 'credit_product', 'credit_application',
     'stock', 'reservation', 'stock_movement', 'shipment', 'shipment_line', 'audit_log', 'audit_setting', 'client_login',
     'event_kind', 'event_kind_setting', 'event', 'event_consumer', 'external_key', 'inbound_message',
-    'automation_rule', 'automation_rule_setting', 'automation_run', 'automation_sweep', 'automation_sweep_state']);
+    'automation_rule', 'automation_rule_setting', 'automation_run', 'automation_sweep', 'automation_sweep_state',
+    'account_merge']);
 SELECT set_eq($$SELECT table_name::text || '.' || status_column FROM crm.workflow_attachment$$,
     ARRAY['crm.deal.stage', 'crm.lead.status', 'crm.sales_order.status', 'crm.production_order.status',
           'crm.task.status', 'crm.credit_application.status', 'crm.shipment.status'], 'every status column follows its workflow');

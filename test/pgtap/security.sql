@@ -25,7 +25,7 @@ SELECT is_empty($$
 SELECT set_eq($$SELECT c.relname::text FROM pg_class c WHERE c.relnamespace = 'crm'::regnamespace AND c.relrowsecurity$$,
     ARRAY['account', 'contact', 'deal', 'lead', 'sales_order', 'order_line', 'production_order', 'complaint', 'project',
           'task', 'task_assignee', 'comment', 'document', 'interaction', 'credit_application', 'reservation', 'shipment',
-          'shipment_line'],
+          'shipment_line', 'account_merge'],
     'row-level security is on for every customer-facing table');
 
 -- Function hygiene -------------------------------------------------------------------------
@@ -37,7 +37,9 @@ SELECT set_eq($$SELECT p.oid::regproc::text FROM pg_proc p
           'crm.record_event', 'crm.emit_event', 'crm.emit_row_event', 'crm.sequence_events', 'crm.emit_on', 'crm.add_event_kind',
           'crm.drop_event_kind', 'crm.forget_dropped_event_sources', 'crm_dw.prune_events',
           -- automation: the runners of an administrator's SQL (owned by crm_admin) and the jobs
-          'crm.automation_value', 'crm.automation_sweep_rows', 'crm_dw.run_automation', 'crm_dw.run_automation_sweeps'],
+          'crm.automation_value', 'crm.automation_sweep_rows', 'crm_dw.run_automation', 'crm_dw.run_automation_sweeps',
+          -- merge: moving every reference of a merge the caller recorded, and telling "not yours" from "not there"
+          'crm.move_references', 'crm.record_exists'],
     'exactly the reviewed functions are SECURITY DEFINER');
 -- docs/development.md, "SQL": functions bound at call time pin the path; SQL
 -- functions with a standard body are bound at creation.
