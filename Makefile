@@ -131,3 +131,5 @@ bench: build-all
 	bench/statistics/run
 	bench/forecast/run
 	bench/warehouse/run
+	bench/events/run
+	bench/search/run

@@ -3,27 +3,9 @@
 
 -- The retention of a kind: its own, else pgcrm.event_retention.
 CREATE OR REPLACE FUNCTION crm.event_retention(kind text) RETURNS interval
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-#variable_conflict use_variable
-DECLARE
-    setting text := coalesce(nullif(current_setting('pgcrm.event_retention', true), ''), '30 days');
-    retention interval;
-BEGIN
-    SELECT s.retention INTO retention FROM crm.event_kind_setting s WHERE s.kind = kind;
-    IF retention IS NOT NULL THEN
-        RETURN retention;
-    END IF;
-    BEGIN
-        retention := setting::interval;
-    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
-        NULL;
-    END;
-    IF retention IS NULL OR retention < interval '1 hour' THEN
-        RAISE EXCEPTION 'pgcrm.event_retention must be an interval of an hour or more, not "%"', setting
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'For example: ALTER DATABASE crm SET pgcrm.event_retention = ''90 days''.';
-    END IF;
-    RETURN retention;
-END $$;
+    LANGUAGE sql STABLE
+    RETURN coalesce((SELECT s.retention FROM crm.event_kind_setting s WHERE s.kind = event_retention.kind),
+                    crm.interval_setting('pgcrm.event_retention', '30 days', '1 hour'));
 COMMENT ON FUNCTION crm.event_retention(text) IS 'How long events of a kind are kept: its own retention, else pgcrm.event_retention';
 
 -- Writes one event: the one place an event is made. Nothing when the kind is
@@ -104,33 +86,37 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION crm.emit_row_event() IS 'Row trigger of crm.emit_on: emits its kind with the new row as payload';
 
--- (Re)creates or drops the trigger of a kind, named after the kind, on its
--- source table.
-CREATE OR REPLACE FUNCTION crm.place_event_trigger(kind text, old_source regclass, source regclass, status_column name,
-                                                   to_state text) RETURNS void
+-- Puts the trigger of a kind, named after it, on its source table as its row
+-- in crm.event_kind says, or removes it when the row is gone or has no source;
+-- old_source is where the trigger was before.
+CREATE OR REPLACE FUNCTION crm.place_event_trigger(kind text, old_source regclass) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
+    k crm.event_kind;
     key_columns text;
 BEGIN
-    IF old_source IS NOT NULL AND EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = old_source AND t.tgname = kind) THEN
+    SELECT * INTO k FROM crm.event_kind e WHERE e.kind = kind;
+    IF old_source IS NOT NULL AND old_source IS DISTINCT FROM k.source
+       AND EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = old_source AND t.tgname = kind
+                                              AND t.tgfoid = 'crm.emit_row_event()'::regprocedure) THEN
         EXECUTE format('DROP TRIGGER %I ON %s', kind, old_source);
     END IF;
-    IF source IS NULL THEN
+    IF k.source IS NULL THEN
         RETURN;
     END IF;
-    SELECT string_agg(quote_literal(a.attname), ', ' ORDER BY k.ord) INTO key_columns
-    FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(attnum, ord)
-    JOIN pg_attribute a ON a.attrelid = source AND a.attnum = k.attnum
-    WHERE i.indrelid = source AND i.indisprimary;
-    IF status_column IS NULL THEN
+    SELECT string_agg(quote_literal(a.attname), ', ' ORDER BY x.ord) INTO key_columns
+    FROM pg_index i, unnest(i.indkey) WITH ORDINALITY x(attnum, ord)
+    JOIN pg_attribute a ON a.attrelid = k.source AND a.attnum = x.attnum
+    WHERE i.indrelid = k.source AND i.indisprimary;
+    IF k.status_column IS NULL THEN
         EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON %s FOR EACH ROW '
-                       'EXECUTE FUNCTION crm.emit_row_event(%L, %s)', kind, source, kind, key_columns);
+                       'EXECUTE FUNCTION crm.emit_row_event(%L, %s)', kind, k.source, kind, key_columns);
     ELSE
         EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON %s FOR EACH ROW '
                        'WHEN (OLD.%I IS DISTINCT FROM NEW.%I%s) EXECUTE FUNCTION crm.emit_row_event(%L, %s)',
-                       kind, source, status_column, status_column,
-                       CASE WHEN to_state IS NOT NULL THEN format(' AND NEW.%I = %L', status_column, to_state) ELSE '' END,
+                       kind, k.source, k.status_column, k.status_column,
+                       CASE WHEN k.to_state IS NOT NULL THEN format(' AND NEW.%I = %L', k.status_column, k.to_state) ELSE '' END,
                        kind, key_columns);
     END IF;
 END $$;
@@ -141,11 +127,10 @@ CREATE OR REPLACE FUNCTION crm.event_kind_changed() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        PERFORM crm.place_event_trigger(OLD.kind, OLD.source, NULL, NULL, NULL);
-        RETURN NULL;
+        PERFORM crm.place_event_trigger(OLD.kind, OLD.source);
+    ELSE
+        PERFORM crm.place_event_trigger(NEW.kind, CASE WHEN TG_OP = 'UPDATE' THEN OLD.source END);
     END IF;
-    PERFORM crm.place_event_trigger(NEW.kind, CASE WHEN TG_OP = 'UPDATE' THEN OLD.source END, NEW.source,
-                                    NEW.status_column, NEW.to_state);
     RETURN NULL;
 END $$;
 CREATE OR REPLACE TRIGGER place_trigger AFTER INSERT OR UPDATE OR DELETE ON crm.event_kind
@@ -165,8 +150,7 @@ CREATE EVENT TRIGGER pgcrm_forget_dropped_event_sources ON sql_drop
     EXECUTE FUNCTION crm.forget_dropped_event_sources();
 
 -- A release may change the triggers: every kind with a source gets its own anew.
-SELECT crm.place_event_trigger(k.kind, k.source, k.source, k.status_column, k.to_state)
-FROM crm.event_kind k WHERE k.source IS NOT NULL;
+SELECT crm.place_event_trigger(k.kind, k.source) FROM crm.event_kind k WHERE k.source IS NOT NULL;
 
 CREATE OR REPLACE FUNCTION crm.emit_on(tbl regclass, kind text, status_column name DEFAULT NULL, to_state text DEFAULT NULL,
                                        description text DEFAULT '') RETURNS void

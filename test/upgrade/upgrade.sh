@@ -54,11 +54,14 @@ SQL
                                           FROM (SELECT $columns FROM $rel) t")"
     done <<<"$tables"
   }
-  local before after updated fresh held
+  local before after updated fresh held refused
   before=$(fingerprint)
   # 0.3.0 requires pg_trgm, which the old release did not: the update says so, and goes once it is there.
+  refused=$(psql -d "$old" -c "ALTER EXTENSION pgcrm UPDATE" 2>&1 || true)
   check "the update from $previous without pg_trgm is refused, naming it" \
-    "$(psql -d "$old" -c "ALTER EXTENSION pgcrm UPDATE" 2>&1 | grep -q 'required extension "pg_trgm" is not installed' && echo true)"
+    "$(grep -q 'required extension "pg_trgm" is not installed' <<<"$refused" && echo true)"
+  # Nothing for autovacuum to do during the update, whose triggers need its tables' locks.
+  psql -d "$old" -c "VACUUM ANALYZE"
   psql -d "$old" -c "CREATE EXTENSION pg_trgm" -c "ALTER EXTENSION pgcrm UPDATE"
   after=$(fingerprint)
   psql -d "$new" -c "CREATE EXTENSION pgcrm CASCADE"
