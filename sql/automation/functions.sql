@@ -40,25 +40,28 @@ CREATE OR REPLACE FUNCTION crm.automation_rule_check() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     p jsonb := NEW.params;
+    part text;
+    expression text;
     problem text;
     tbl regclass;
     attached text;
 BEGIN
-    BEGIN
-        IF NEW.condition IS NOT NULL THEN
-            EXECUTE format('SELECT (%s)::boolean FROM (SELECT NULL::jsonb AS payload, NULL::crm.event AS event) input WHERE false',
-                           NEW.condition);
-        END IF;
-        IF NEW.action = 'move' AND jsonb_typeof(p -> 'key') = 'string' THEN
-            EXECUTE format('SELECT (%s)::text FROM (SELECT NULL::jsonb AS payload, NULL::crm.event AS event) input WHERE false',
-                           p ->> 'key');
-        END IF;
-    EXCEPTION WHEN syntax_error_or_access_rule_violation OR invalid_text_representation THEN
-        GET STACKED DIAGNOSTICS problem = MESSAGE_TEXT;
-        RAISE EXCEPTION 'automation rule "%": % is not an expression over payload and event: %', NEW.name,
-            CASE WHEN NEW.condition IS NOT NULL AND problem IS NOT NULL THEN 'its condition or key' ELSE 'its key' END, problem
-            USING ERRCODE = 'check_violation', HINT = 'For example: (payload ->> ''total'')::numeric > 100000. Name tables and functions with their schema.';
-    END;
+    -- Parsed and planned, never run (WHERE false; one statement: it has a parameter);
+    -- a condition must be boolean.
+    FOREACH part IN ARRAY ARRAY['condition', 'key'] LOOP
+        expression := CASE part WHEN 'condition' THEN NEW.condition WHEN 'key' THEN CASE WHEN NEW.action = 'move' THEN p ->> 'key' END END;
+        CONTINUE WHEN expression IS NULL;
+        BEGIN
+            EXECUTE format(CASE part WHEN 'condition' THEN 'SELECT CASE WHEN (%s) THEN 1 END' ELSE 'SELECT (%s)::text' END
+                           || ' FROM (SELECT $1 AS payload, NULL::crm.event AS event) input WHERE false', expression)
+                USING NULL::jsonb;
+        EXCEPTION WHEN syntax_error_or_access_rule_violation OR invalid_text_representation THEN
+            GET STACKED DIAGNOSTICS problem = MESSAGE_TEXT;
+            RAISE EXCEPTION 'automation rule "%": its % is not an expression over payload and event: %', NEW.name, part, problem
+                USING ERRCODE = 'check_violation',
+                      HINT = 'For example: (payload ->> ''total'')::numeric > 100000. Name tables and functions with their schema.';
+        END;
+    END LOOP;
     CASE NEW.action
     WHEN 'task' THEN
         IF jsonb_typeof(p -> 'title') IS DISTINCT FROM 'string' OR btrim(p ->> 'title') = '' THEN

@@ -21,9 +21,9 @@ trap 'psql -c "DROP EXTENSION IF EXISTS pg_cron" -c "ALTER TABLE crm_dw.kpi_snap
 since=$(q "SELECT now()")
 check "the sessions run in Kyiv time" "$(q "SELECT current_setting('TimeZone') = 'Europe/Kyiv'")"
 
-check "schedule_jobs registers eight jobs" "$(q "SELECT count(*) = 8 FROM crm.schedule_jobs()")"
+check "schedule_jobs registers every job of crm_dw.job" "$(q "SELECT count(*) = (SELECT count(*) FROM crm_dw.job) AND count(*) = 11 FROM crm.schedule_jobs()")"
 q "SELECT count(*) FROM crm.schedule_jobs()" >/dev/null
-check "... and a second call still leaves eight" "$(q "SELECT count(*) = 8 FROM cron.job WHERE jobname LIKE 'pgcrm-%'")"
+check "... and a second call still leaves eleven" "$(q "SELECT count(*) = 11 FROM cron.job WHERE jobname LIKE 'pgcrm-%'")"
 check "each runs its job with crm.run_job" \
   "$(q "SELECT bool_and(command = format('CALL crm.run_job(%L)', substr(jobname, 7))) FROM cron.job WHERE jobname LIKE 'pgcrm-%'")"
 

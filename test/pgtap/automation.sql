@@ -3,7 +3,7 @@
 -- failure retried with a doubling delay until it gives up, the depth limit,
 -- and the sweeps for conditions that come with time.
 BEGIN;
-SELECT plan(50);
+SELECT plan(51);
 \ir ../lib/pgtap.sql
 
 -- Seeded rules -------------------------------------------------------------------------------
@@ -25,10 +25,12 @@ SELECT lives_ok($$UPDATE crm.automation_rule SET description = description WHERE
 -- Checking rules -----------------------------------------------------------------------------
 SELECT throws_ok($$INSERT INTO crm.automation_rule (name, kind, condition, action, params)
                    VALUES ('r1', 'lead.created', 'payload ->> nosuch = 1', 'task', '{"title": "x"}')$$, '23514',
-    'automation rule "r1": its condition or key is not an expression over payload and event: column "nosuch" does not exist',
+    'automation rule "r1": its condition is not an expression over payload and event: column "nosuch" does not exist',
     'a condition that is not an expression over payload and event');
 SELECT throws_ok($$INSERT INTO crm.automation_rule (name, kind, condition, action, params)
                    VALUES ('r1', 'lead.created', '1) OR (true', 'task', '{"title": "x"}')$$, '23514', NULL, '... or not an expression at all');
+SELECT throws_ok($$INSERT INTO crm.automation_rule (name, kind, condition, action, params)
+                   VALUES ('r1', 'lead.created', 'payload ->> ''source''', 'task', '{"title": "x"}')$$, '23514', NULL, '... or not boolean');
 SELECT throws_ok($$INSERT INTO crm.automation_rule (name, kind, action, params) VALUES ('r1', 'lead.created', 'task', '{}')$$,
     '23514', 'automation rule "r1" (task): a task needs a "title" (text, {field} takes a payload field)', 'a task needs a title');
 SELECT throws_ok($$INSERT INTO crm.automation_rule (name, kind, action, params)
