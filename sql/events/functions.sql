@@ -260,28 +260,38 @@ COMMENT ON VIEW crm.event_kinds IS 'Every kind with its source and its settings 
 -- holding the sequencer's lock, which is a transaction lock. A pass starts
 -- only after the one before it committed, so every position it gives is
 -- above every position a reader could already see (docs/events.md, "Commit
--- order"). Returns how many it sequenced, or NULL when another transaction
--- holds the lock (its positions appear when it commits).
+-- order"). Another consumer's pass is short, so it waits for one up to 100
+-- ms; returns how many it sequenced, or NULL when the lock stayed taken (its
+-- holder's positions appear when it commits).
 CREATE OR REPLACE FUNCTION crm.sequence_events(batch integer DEFAULT 10000) RETURNS integer
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+    caller_lock_timeout text := current_setting('lock_timeout');
     sequenced integer;
 BEGIN
     PERFORM crm.require_arg(batch, 'batch');
     IF NOT pg_try_advisory_xact_lock(hashtext('pgcrm'), hashtext('event sequencer')) THEN
-        RETURN NULL;
+        BEGIN
+            PERFORM set_config('lock_timeout', '100ms', true);
+            PERFORM pg_advisory_xact_lock(hashtext('pgcrm'), hashtext('event sequencer'));
+            PERFORM set_config('lock_timeout', caller_lock_timeout, true);
+        EXCEPTION WHEN lock_not_available THEN
+            RETURN NULL;
+        END;
     END IF;
     -- A new statement, so its snapshot is taken after the lock: it sees every
-    -- pass before this one. nextval runs in the order of the sorted subquery.
-    UPDATE crm.event e SET position = s.position
-    FROM (SELECT p.id, nextval('crm.event_position_seq') AS position
-          FROM (SELECT u.id FROM crm.event u WHERE u.position IS NULL ORDER BY u.id LIMIT greatest(batch, 1)) p) s
-    WHERE e.id = s.id;
+    -- pass before this one. The positions are drawn in id order from the
+    -- materialised list of what waits.
+    WITH waiting AS MATERIALIZED (
+        SELECT u.id FROM crm.event u WHERE u.position IS NULL ORDER BY u.id LIMIT greatest(batch, 1)),
+    numbered AS MATERIALIZED (
+        SELECT w.id, nextval('crm.event_position_seq') AS position FROM waiting w)
+    UPDATE crm.event e SET position = n.position FROM numbered n WHERE e.id = n.id;
     GET DIAGNOSTICS sequenced = ROW_COUNT;
     RETURN sequenced;
 END $$;
 COMMENT ON FUNCTION crm.sequence_events(integer) IS
-    'Gives commit-order positions to the events of committed transactions; NULL when another transaction is doing it';
+    'Gives commit-order positions to the events of committed transactions; NULL when another transaction kept the sequencer''s lock';
 
 CREATE OR REPLACE FUNCTION crm.create_event_consumer(consumer text, kinds text[] DEFAULT NULL, from_now boolean DEFAULT false)
     RETURNS crm.event_consumer LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$

@@ -91,7 +91,8 @@ check "... and keeps other jobs' runs" "$(q "SELECT count(*) = 1 FROM cron.job_r
 createdb "$remote"
 psql -d "$remote" -q -c "CREATE EXTENSION pgcrm CASCADE"
 notices=$(mktemp)
-only_reservations='{"facts": null, "features": null, "segments": null, "forecast": null, "kpi": null, "data_quality": null, "housekeeping": null}'
+only_reservations='{"facts": null, "features": null, "segments": null, "forecast": null, "kpi": null, "data_quality": null, "housekeeping": null,
+                    "events": null, "automation_sweeps": null, "automation": null}'
 scheduled=$(psql -d "$remote" -tA -c "SELECT count(*) FROM crm.schedule_jobs('$only_reservations')" 2>"$notices")
 check "in a database without pg_cron, schedule_jobs records the schedules and says where to run them" \
   "$([ "$scheduled" = 1 ] && grep -q "NOTICE:  pg_cron runs in database \"$PGDATABASE\": run the script of crm.pg_cron_script() there" "$notices" &&
