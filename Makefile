@@ -35,6 +35,9 @@ SQL_PARTS = sql/schema.sql \
             sql/bi/functions.sql \
             sql/operations/tables.sql sql/operations/functions.sql \
             sql/demo_data/functions.sql \
+            sql/events/tables.sql sql/events/functions.sql sql/inbound/tables.sql sql/inbound/functions.sql \
+            sql/automation/tables.sql sql/automation/functions.sql sql/search/tables.sql sql/search/functions.sql \
+            sql/merge/tables.sql sql/merge/functions.sql \
             sql/audit/tables.sql sql/audit/functions.sql \
             sql/security/tables.sql sql/security/functions.sql \
             sql/finish.sql
@@ -43,14 +46,14 @@ ONCE_PARTS = sql/schema.sql $(filter %/tables.sql,$(SQL_PARTS)) sql/warehouse/jo
 # This release's update script: its migration (sql/versions/), the parts it
 # adds, and every part that runs again.
 PREVIOUS  = 0.2.0
-NEW_PARTS = sql/warehouse/job_registry.sql sql/operations/tables.sql \
-            sql/billing/tables.sql
+NEW_PARTS = sql/warehouse/job_registry.sql sql/operations/tables.sql sql/billing/tables.sql \
+            sql/events/tables.sql sql/inbound/tables.sql sql/automation/tables.sql sql/search/tables.sql sql/merge/tables.sql
 UPDATE_PARTS = sql/versions/$(PREVIOUS)--$(EXTVERSION).sql $(filter-out $(filter-out $(NEW_PARTS),$(ONCE_PARTS)),$(SQL_PARTS))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--$(PREVIOUS)--$(EXTVERSION).sql
 EXTRA_CLEAN = build build-sanitize
 # make installcheck (PGXS): a smoke test against a running server; make test runs everything.
 REGRESS      = pgcrm
-REGRESS_OPTS = --inputdir=test/regress --outputdir=build/regress --load-extension=pgcrm
+REGRESS_OPTS = --inputdir=test/regress --outputdir=build/regress --load-extension=pg_trgm --load-extension=pgcrm
 
 PGCRM_CXXFLAGS = -std=c++17 -Wall -Wextra -Isrc -isystem /usr/include/eigen3
 PG_CXXFLAGS   += $(PGCRM_CXXFLAGS)
@@ -133,3 +136,5 @@ bench: build-all
 	bench/statistics/run
 	bench/forecast/run
 	bench/warehouse/run
+	bench/events/run
+	bench/search/run

@@ -478,3 +478,70 @@ SELECT name, orders, open_orders, open_invoices, open_balance, overdue_balance, 
 RESET ROLE;
 \echo 'Invariant check: every invoice, payment, allocation and loan agrees (no rows = all good):'
 SELECT * FROM crm.receivable_invariant_violations();
+
+\echo
+\echo '=== The hub: an order to production, statuses from the MES, a shipment, events to a listener (docs/events.md, inbound.md, automation.md) ==='
+\! rm -f demo-output/events.log*; /usr/bin/python3 scripts/event-listener demo-output/events.log 4 &
+\! for i in $(seq 300); do [ -f demo-output/events.log.ready ] && break; sleep 0.1; done
+SELECT crm.set_automation_rule('production_for_confirmed_order', true) \g /dev/null
+SELECT crm.set_automation_rule('order_shipped_with_shipment', true) \g /dev/null
+INSERT INTO crm.sales_order (account_id, manager)
+SELECT id, manager FROM crm.account WHERE name = 'Vodokanal Lviv-19' RETURNING id AS hub_order, number AS hub_number \gset
+INSERT INTO crm.order_line (order_id, line_no, product_id, quantity, unit_price)
+SELECT :hub_order, v.n, p.id, v.metres, p.list_price
+FROM (VALUES (1, 'GRP-P10-DN300', 240), (2, 'GRP-P16-DN500', 120)) v(n, sku, metres) JOIN crm.product p ON p.sku = v.sku;
+\echo 'Order' :hub_number 'of Vodokanal Lviv-19 is confirmed. The rule production_for_confirmed_order (synchronous)'
+\echo 'sends its made-to-order lines to production in the same transaction:'
+UPDATE crm.sales_order SET status = 'confirmed' WHERE id = :hub_order;
+SELECT p.id AS production_order, l.line_no, pr.sku, p.diameter_mm, p.length_m, p.quantity AS metres, p.status
+FROM crm.production_order p JOIN crm.order_line l ON l.id = p.order_line_id JOIN crm.product pr ON pr.id = p.product_id
+WHERE l.order_id = :hub_order ORDER BY l.line_no;
+SELECT count(*) AS mapped FROM (SELECT crm.map_external_key('MES', 'production_order', 'WO-' || p.id, p.id::text)
+                                FROM crm.production_order p JOIN crm.order_line l ON l.id = p.order_line_id
+                                WHERE l.order_id = :hub_order) m \g /dev/null
+\echo 'The MES reports a batch: three steps for each work order, one report that arrives late, one work order pgcrm never sent:'
+CREATE TEMP TABLE mes_batch AS
+SELECT jsonb_agg(m ORDER BY n) AS messages FROM (
+    SELECT n * 10 + s AS n, jsonb_build_object('entity', 'production_order', 'key', 'WO-' || p.id, 'status', st,
+               'occurred_at', now() + s * interval '1 hour', 'message_id', format('mes-%s-%s', p.id, s)) AS m
+    FROM (SELECT p.id, row_number() OVER (ORDER BY p.id) AS n FROM crm.production_order p
+          JOIN crm.order_line l ON l.id = p.order_line_id WHERE l.order_id = :hub_order) p,
+         (VALUES (1, 'in_progress'), (2, 'quality_control'), (4, 'ready_for_shipment')) v(s, st)
+    UNION ALL SELECT 13, jsonb_build_object('entity', 'production_order', 'key', 'WO-' || min(p.id), 'status', 'in_progress',
+               'occurred_at', now() + interval '90 minutes', 'message_id', 'mes-late-1')
+    FROM crm.production_order p JOIN crm.order_line l ON l.id = p.order_line_id WHERE l.order_id = :hub_order
+    UNION ALL SELECT 99, jsonb_build_object('entity', 'production_order', 'key', 'WO-999999', 'status', 'in_progress',
+               'occurred_at', now(), 'message_id', 'mes-unknown-1')) x;
+SELECT outcome, count(*) AS messages FROM crm.apply_external_statuses('MES', (SELECT messages FROM mes_batch)) GROUP BY outcome ORDER BY outcome;
+\echo 'What was not applied, reported by crm.inbound_problems:'
+SELECT message_id, external_key, status, outcome, sqlstate, error FROM crm.inbound_problems WHERE message_id LIKE 'mes-%' ORDER BY message_id;
+UPDATE crm.sales_order SET status = 'in_production' WHERE id = :hub_order;
+UPDATE crm.sales_order SET status = 'ready' WHERE id = :hub_order;
+SELECT crm.reserve_order(:hub_order) \g /dev/null
+SELECT crm.plan_shipment(:hub_order) AS hub_shipment \gset
+SELECT crm.confirm_shipment(:hub_shipment) \g /dev/null
+\echo 'The shipment leaves the warehouse; the rule order_shipped_with_shipment (synchronous) ships the order with it:'
+SELECT o.number, o.status AS order_status, s.id AS shipment, s.status AS shipment_status, s.shipped_at::timestamp(0) AS shipped_at
+FROM crm.sales_order o JOIN crm.shipment s ON s.order_id = o.id WHERE o.id = :hub_order;
+\echo 'A listener loop (scripts/event-listener) woke on NOTIFY pgcrm_events and consumed the events in commit order:'
+\! for i in $(seq 300); do [ -f demo-output/events.log.done ] && break; sleep 0.1; done; cat demo-output/events.log
+
+\echo
+\echo '=== Search: a misspelt client name, a phone written another way (docs/search.md) ==='
+SELECT kind, id, title, snippet, rank FROM crm.search('Vodokanl Lviv-19', NULL, 5);
+SELECT kind, id, title, rank FROM crm.search('044-000-00-19');
+\echo 'The order list, by status, a page at a time (the cursor of the last row gives the next page):'
+SELECT number, account_name, order_date, status, total, cursor FROM crm.list_orders(with_status => 'shipped', "limit" => 3);
+
+\echo
+\echo '=== Merging a duplicate (docs/merge.md) ==='
+INSERT INTO crm.account (name, industry, region, phone, email)
+VALUES ('Vodokanal Lviv 19 (website)', 'water_supply', 'Lviv', '044 000 0019', 'tender@vodokanal-lviv19.example.ua') RETURNING id AS dup \gset
+INSERT INTO crm.sales_order (account_id, order_date) VALUES (:dup, current_date) \g /dev/null
+SELECT status FROM crm.etl_refresh('data_quality') \g /dev/null
+\echo 'The data_quality job finds the duplicate and names the account it duplicates:'
+SELECT record_id, kind, detail, duplicate_of FROM crm_dw.dq_issue WHERE record_id = :dup AND duplicate_of IS NOT NULL;
+\echo 'One call merges it: its order moves, its e-mail stays as an alternate, the merge is recorded and emitted:'
+SELECT keep_id, remove_id, reason, moved FROM crm.merge_duplicate(:dup);
+SELECT id, name, phone, email, alt_emails, (SELECT count(*) FROM crm.sales_order o WHERE o.account_id = a.id) AS orders
+FROM crm.account a WHERE id = crm.resolve_account(:dup);

@@ -16,11 +16,15 @@ CREATE TABLE crm.account (
     manager           name,
     owner             name NOT NULL DEFAULT current_user,
     created_at        timestamptz NOT NULL DEFAULT now(),
-    updated_at        timestamptz NOT NULL DEFAULT now()
+    updated_at        timestamptz NOT NULL DEFAULT now(),
+    alt_emails        text[] NOT NULL DEFAULT '{}',
+    alt_phones        text[] NOT NULL DEFAULT '{}'
 );
 CREATE UNIQUE INDEX account_email_key ON crm.account (lower(email));
 CREATE INDEX account_industry_region_idx ON crm.account (industry, region);
 COMMENT ON TABLE crm.account IS 'A client: a legal entity or an individual';
+COMMENT ON COLUMN crm.account.alt_emails IS 'The e-mails of duplicates merged into this client (docs/merge.md)';
+COMMENT ON COLUMN crm.account.alt_phones IS 'The phones of duplicates merged into this client (docs/merge.md)';
 SELECT crm.register_table('crm.account');
 
 CREATE TABLE crm.contact (
@@ -37,12 +41,16 @@ CREATE TABLE crm.contact (
     owner       name NOT NULL DEFAULT current_user,
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
+    alt_emails  text[] NOT NULL DEFAULT '{}',
+    alt_phones  text[] NOT NULL DEFAULT '{}',
     UNIQUE (account_id, id)
 );
 CREATE UNIQUE INDEX contact_email_key ON crm.contact (lower(email));
 CREATE INDEX contact_account_idx ON crm.contact (account_id);
 COMMENT ON TABLE crm.contact IS 'A person at an account; channels holds fax, website, socials as {"fax": "...", ...}';
 COMMENT ON COLUMN crm.contact.email IS 'Unique across contacts, case-insensitively';
+COMMENT ON COLUMN crm.contact.alt_emails IS 'The e-mails of duplicates merged into this contact (docs/merge.md)';
+COMMENT ON COLUMN crm.contact.alt_phones IS 'The phones of duplicates merged into this contact (docs/merge.md)';
 SELECT crm.register_table('crm.contact');
 
 CREATE TABLE crm.deal (

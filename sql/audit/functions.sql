@@ -85,6 +85,8 @@ BEGIN
           FROM pg_class c
          WHERE c.relnamespace = 'crm'::regnamespace AND c.relkind = 'r'
            AND c.relname NOT IN ('audit_log', 'document_counter', 'status_history', 'stock_movement', 'payment_allocation')
+           -- the event outbox, its consumers' positions, the inbound log, the automation runs (sql/events, inbound, automation)
+           AND c.relname NOT IN ('event', 'event_consumer', 'inbound_message', 'automation_run', 'automation_sweep_state')
          ORDER BY c.relname
     LOOP
         IF key_columns IS NULL THEN

@@ -33,9 +33,11 @@ CREATE TABLE crm.product (
     active     boolean NOT NULL DEFAULT true,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
-    vat_rate_pct numeric(5, 2) CHECK (vat_rate_pct >= 0 AND vat_rate_pct <= 100)
+    vat_rate_pct numeric(5, 2) CHECK (vat_rate_pct >= 0 AND vat_rate_pct <= 100),
+    made_to_order boolean NOT NULL DEFAULT false
 );
 COMMENT ON COLUMN crm.product.vat_rate_pct IS 'VAT on this product in percent; NULL: the setting pgcrm.vat_rate (docs/billing.md)';
+COMMENT ON COLUMN crm.product.made_to_order IS 'Made for each order by the plant: a confirmed order line of it needs a production order';
 COMMENT ON TABLE crm.product IS 'A product or service; pipe specs in attributes: {"pipe_type", "diameter_mm", "length_m", "working_pressure_bar", "material", "certification": [...]}';
 COMMENT ON COLUMN crm.product.family IS 'A grouping for planning and forecasts, e.g. "pressure pipe"';
 SELECT crm.register_table('crm.product');

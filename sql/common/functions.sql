@@ -11,6 +11,28 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION crm.require_arg(anyelement, text) IS 'Raises 22004 naming the argument when value is NULL';
 
+-- A setting that holds an interval (a retention): its value, fallback when it
+-- is not set, and 22023 naming it when it is no interval or below minimum.
+CREATE OR REPLACE FUNCTION crm.interval_setting(name text, fallback text, minimum interval) RETURNS interval
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    setting text := coalesce(nullif(current_setting(name, true), ''), fallback);
+    value interval;
+BEGIN
+    BEGIN
+        value := setting::interval;
+    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
+        NULL;
+    END;
+    IF value IS NULL OR value < minimum THEN
+        RAISE EXCEPTION '% must be an interval of at least %, not "%"', name, minimum, setting
+            USING ERRCODE = 'invalid_parameter_value', HINT = format('For example: ALTER DATABASE crm SET %s = ''90 days''.', name);
+    END IF;
+    RETURN value;
+END $$;
+COMMENT ON FUNCTION crm.interval_setting(text, text, interval) IS
+    'The interval a setting holds (fallback when unset); 22023 naming it when it is no interval or below minimum';
+
 CREATE OR REPLACE FUNCTION crm.touch_updated_at() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN

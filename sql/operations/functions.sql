@@ -178,22 +178,8 @@ COMMENT ON FUNCTION crm.unschedule_jobs() IS 'Removes the pg_cron jobs crm.sched
 
 -- How long job logs are kept: the setting pgcrm.job_log_retention, 30 days by default.
 CREATE OR REPLACE FUNCTION crm_dw.job_log_retention() RETURNS interval
-    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    setting text := coalesce(nullif(current_setting('pgcrm.job_log_retention', true), ''), '30 days');
-    retention interval;
-BEGIN
-    BEGIN
-        retention := setting::interval;
-    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
-        NULL;
-    END;
-    IF retention IS NULL OR retention < interval '1 day' THEN
-        RAISE EXCEPTION 'pgcrm.job_log_retention must be an interval of a day or more, not "%"', setting
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'For example: ALTER DATABASE crm SET pgcrm.job_log_retention = ''90 days''.';
-    END IF;
-    RETURN retention;
-END $$;
+    LANGUAGE sql STABLE
+    RETURN crm.interval_setting('pgcrm.job_log_retention', '30 days', '1 day');
 
 -- For pg_cron in another database: the script that makes its jobs match
 -- crm_dw.job_setting, run there by a role that may call cron.schedule_in_database.

@@ -48,10 +48,15 @@ CREATE TABLE crm.task (
     status       text,
     owner        name NOT NULL DEFAULT current_user,
     created_at   timestamptz NOT NULL DEFAULT now(),
-    updated_at   timestamptz NOT NULL DEFAULT now()
+    updated_at   timestamptz NOT NULL DEFAULT now(),
+    account_id   bigint REFERENCES crm.account,
+    lead_id      bigint REFERENCES crm.lead
 );
 CREATE INDEX task_project_idx ON crm.task (project_id);
+CREATE INDEX task_account_idx ON crm.task (account_id);
+CREATE INDEX task_lead_idx ON crm.task (lead_id);
 COMMENT ON TABLE crm.task IS 'Work for a project or a deal; with assignees it is done exactly when every assignee has done their part';
+COMMENT ON COLUMN crm.task.account_id IS 'The client the task is about (a call, an offer), when it is about one';
 SELECT crm.register_table('crm.task');
 SELECT crm.seed_workflow('task', 'Task from opening to completion',
     '[["open", "Open", "Відкрито", "initial"], ["in_progress", "In progress", "У роботі", ""],

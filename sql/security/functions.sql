@@ -315,5 +315,33 @@ SELECT crm.grant_execute('crm_manager', ARRAY[
     'crm.receivable_invariant_violations', 'crm.loan_owes', 'crm.lock_active_loan', 'crm.pay_installments',
     'crm.finish_loan_if_repaid', 'crm.record_repayment', 'crm.repay_early']);
 
+-- events (docs/events.md): administrators and integrations read the outbox
+-- through crm.consume_events; only pgcrm's triggers and functions write it.
+-- Any invoker's-rights function may emit a kind of its own with crm.emit_event.
+REVOKE INSERT, UPDATE, DELETE ON crm.event, crm.event_kind FROM crm_admin;
+SELECT crm.grant_execute('crm_manager', ARRAY['crm.emit_event']);
+REVOKE EXECUTE ON FUNCTION crm.record_event(text, text, text, jsonb) FROM crm_admin;
+-- automation (docs/automation.md): administrators write the rules. A rule's
+-- SQL runs with crm_admin's rights whoever fires it (a manager's change, a
+-- superuser's pg_cron job), so crm_admin owns the two functions that run it.
+ALTER FUNCTION crm.automation_value(text, jsonb, crm.event) OWNER TO crm_admin;
+ALTER FUNCTION crm.automation_sweep_rows(text) OWNER TO crm_admin;
+-- search (docs/search.md): managers search and list with their own rights,
+-- so row security decides what they find.
+SELECT crm.grant_execute('crm_manager', ARRAY['crm.search', 'crm.search_rows', 'crm.list_orders', 'crm_dw.normalize_phone']);
+-- merge (docs/merge.md): managers merge what their row security lets them
+-- change; the merge record follows the kept row's visibility.
+ALTER TABLE crm.account_merge ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS admin_all ON crm.account_merge;
+CREATE POLICY admin_all ON crm.account_merge TO crm_admin USING (true) WITH CHECK (true);
+DROP POLICY IF EXISTS manager_team ON crm.account_merge;
+CREATE POLICY manager_team ON crm.account_merge TO crm_manager
+    USING (CASE entity WHEN 'crm.account' THEN keep_id IN (SELECT a.id FROM crm.account a) ELSE keep_id IN (SELECT c.id FROM crm.contact c) END)
+    WITH CHECK (CASE entity WHEN 'crm.account' THEN keep_id IN (SELECT a.id FROM crm.account a) AND remove_id IN (SELECT a.id FROM crm.account a)
+                            ELSE keep_id IN (SELECT c.id FROM crm.contact c) AND remove_id IN (SELECT c.id FROM crm.contact c) END);
+GRANT SELECT, INSERT ON crm.account_merge TO crm_manager;
+SELECT crm.grant_execute('crm_manager', ARRAY['crm.merge_accounts', 'crm.merge_contacts', 'crm.resolve_account', 'crm.begin_merge',
+    'crm.move_references', 'crm.record_exists', 'crm.merged_alternates', 'crm.acting_role']);
+
 DROP FUNCTION crm.grant_execute(name, text[]);
 

@@ -98,3 +98,23 @@ ALTER TABLE crm_dw.customer_features ADD COLUMN invoices_due_365d integer, ADD C
 COMMENT ON TABLE crm_dw.customer_features IS
     'Per client as of a day: recency, frequency and monetary value over 365 days, RFM scores, churn risk, payment behaviour';
 INSERT INTO crm_dw.change_queue VALUES ('facts', 'all', 0), ('features', 'all', 0);
+
+-- automation (docs/automation.md): tasks about a client or a lead, and the
+-- products the plant makes for each order.
+ALTER TABLE crm.task ADD COLUMN account_id bigint REFERENCES crm.account, ADD COLUMN lead_id bigint REFERENCES crm.lead;
+CREATE INDEX task_account_idx ON crm.task (account_id);
+CREATE INDEX task_lead_idx ON crm.task (lead_id);
+COMMENT ON COLUMN crm.task.account_id IS 'The client the task is about (a call, an offer), when it is about one';
+ALTER TABLE crm.product ADD COLUMN made_to_order boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN crm.product.made_to_order IS 'Made for each order by the plant: a confirmed order line of it needs a production order';
+
+-- merge (docs/merge.md): merged profiles keep the duplicates' e-mails and
+-- phones; a duplicate finding names the account it duplicates.
+ALTER TABLE crm.account ADD COLUMN alt_emails text[] NOT NULL DEFAULT '{}', ADD COLUMN alt_phones text[] NOT NULL DEFAULT '{}';
+COMMENT ON COLUMN crm.account.alt_emails IS 'The e-mails of duplicates merged into this client (docs/merge.md)';
+COMMENT ON COLUMN crm.account.alt_phones IS 'The phones of duplicates merged into this client (docs/merge.md)';
+ALTER TABLE crm.contact ADD COLUMN alt_emails text[] NOT NULL DEFAULT '{}', ADD COLUMN alt_phones text[] NOT NULL DEFAULT '{}';
+COMMENT ON COLUMN crm.contact.alt_emails IS 'The e-mails of duplicates merged into this contact (docs/merge.md)';
+COMMENT ON COLUMN crm.contact.alt_phones IS 'The phones of duplicates merged into this contact (docs/merge.md)';
+ALTER TABLE crm_dw.dq_issue ADD COLUMN duplicate_of bigint;
+COMMENT ON COLUMN crm_dw.dq_issue.duplicate_of IS 'For a duplicate: the account it duplicates, which crm.merge_duplicate(record_id) merges it into';

@@ -264,9 +264,11 @@ CREATE TABLE crm_dw.dq_issue (
     detail      text NOT NULL,
     first_seen  timestamptz NOT NULL,
     last_seen   timestamptz NOT NULL,
+    duplicate_of bigint,
     PRIMARY KEY (kind, table_name, record_id)
 );
 COMMENT ON TABLE crm_dw.dq_issue IS 'Open data-quality findings; a finding disappears once fixed, first_seen says how long it has been open';
+COMMENT ON COLUMN crm_dw.dq_issue.duplicate_of IS 'For a duplicate: the account it duplicates, which crm.merge_duplicate(record_id) merges it into';
 
 -- History that cannot be rebuilt from crm goes into backups; the rest is
 -- rebuilt by the first refresh after a restore (etl_state is empty then).

@@ -39,6 +39,15 @@ inline constexpr const char* payment_does_not_match = "PC036";
 inline constexpr const char* no_exchange_rate = "PC037";
 inline constexpr const char* invoice_in_the_wrong_state = "PC038";
 inline constexpr const char* loan_in_the_wrong_state = "PC039";
+// events, inbound, automation, search, merge (docs/events.md ... merge.md)
+inline constexpr const char* unknown_event_kind = "PC040";
+inline constexpr const char* unknown_event_consumer = "PC041";
+inline constexpr const char* acknowledgement_beyond_delivery = "PC042";
+inline constexpr const char* automation_rule_failed = "PC043";
+inline constexpr const char* automation_too_deep = "PC044";
+inline constexpr const char* stale_message = "PC045";
+inline constexpr const char* already_merged = "PC050";
+inline constexpr const char* merge_loop = "PC051";
 }  // namespace sqlstate
 
 class Error : public std::runtime_error {

@@ -1,6 +1,8 @@
 // Loaded once per backend: installs the hooks the rest of the glue relies on.
 #include "billing.hpp"
 #include "core/interrupt.hpp"
+#include "automation.hpp"
+#include "events.hpp"
 #include "guard.hpp"
 #include "operations.hpp"
 #include "training.hpp"
@@ -18,6 +20,8 @@ void _PG_init(void) {
     pgcrm::pg::define_training_settings();
     pgcrm::pg::define_operations_settings();
     pgcrm::pg::define_billing_settings();
+    pgcrm::pg::define_events_settings();
+    pgcrm::pg::define_automation_settings();
     MarkGUCPrefixReserved("pgcrm");
 }
 }

@@ -24,7 +24,7 @@ trap cleanup EXIT
 dropdb --if-exists "$src" 2>/dev/null; dropdb --if-exists "$dst" 2>/dev/null
 createdb "$src"
 psql -d "$src" -o /dev/null <<'SQL'
-CREATE EXTENSION pgcrm;
+CREATE EXTENSION pgcrm CASCADE;
 SELECT crm.generate_demo_data(1, 11);
 CREATE TABLE public.my_ticket (id int PRIMARY KEY, status text);
 SELECT crm.attach_workflow('public.my_ticket', 'status', 'task');
@@ -37,6 +37,18 @@ UPDATE crm.account SET region = 'Audited' WHERE id = (SELECT min(id) FROM crm.ac
 SELECT * FROM crm.etl_refresh('facts');
 SELECT * FROM crm.etl_refresh('features');
 SELECT * FROM crm.etl_refresh('segments');
+-- The hub: a kind of the user's on a pgcrm table, a kind switched off, rules, events and a consumer, an MES
+-- key and its message, a merge.
+SELECT crm.emit_on('crm.deal', 'deal.won', 'stage', 'won');
+SELECT crm.set_event_kind('lead.created', false);
+SELECT crm.set_automation_rule('first_contact_for_new_lead', true);
+INSERT INTO crm.automation_rule (name, kind, action, params) VALUES ('thank_for_won_deal', 'deal.won', 'task', '{"title": "Thank for {title}"}');
+INSERT INTO crm.lead (source, company_name) VALUES ('web', 'Restore test lead');
+UPDATE crm.deal SET stage = 'won' WHERE id = (SELECT min(id) FROM crm.deal WHERE stage = 'negotiation');
+SELECT crm.map_external_key('MES', 'production_order', 'WO-1', (SELECT min(id)::text FROM crm.production_order WHERE status = 'accepted'));
+SELECT crm.apply_external_status('MES', 'production_order', 'WO-1', 'in_progress', now(), 'mes-1');
+SELECT count(*) FROM crm.consume_events('dump-test', 3);
+SELECT crm.merge_accounts((SELECT min(id) FROM crm.account), (SELECT min(id) + 1 FROM crm.account), 'duplicate');
 SQL
 
 # One line per table and sequence of the three schemas: its name and a digest
@@ -97,6 +109,14 @@ verify() {
          added AS (SELECT number FROM crm.invoice WHERE id = (SELECT crm.invoice_order(min(o.id)) FROM crm.sales_order o
                    WHERE o.status = 'delivered' AND NOT EXISTS (SELECT FROM crm.invoice i WHERE i.order_id = o.id)))
     SELECT added.number > before.last AND NOT EXISTS (SELECT FROM crm.receivable_invariant_violations()) FROM added, before")"
+  check "$path: a kind of the user's on a pgcrm table still emits, with its own rule, and a kind switched off stays off" "$(psql "$@" -tA -c "
+    UPDATE crm.deal SET stage = 'won' WHERE id = (SELECT min(id) FROM crm.deal WHERE stage = 'negotiation');
+    INSERT INTO crm.lead (source, company_name) VALUES ('web', 'After restore');
+    SELECT (SELECT count(*) FROM crm.event WHERE kind = 'deal.won') = 2
+       AND NOT EXISTS (SELECT FROM crm.event WHERE kind = 'lead.created' AND payload ->> 'company_name' = 'After restore')
+       AND (SELECT enabled FROM crm.automation_rules WHERE name = 'first_contact_for_new_lead')" | tail -1)"
+  check "$path: the merged account still resolves" "$(psql "$@" -tA -c "
+    SELECT crm.resolve_account(remove_id) = keep_id FROM crm.account_merge")"
   check "$path: the warehouse refreshes incrementally" "$(psql "$@" -tA -c "
     INSERT INTO crm.order_line (order_id, line_no, product_id, quantity, unit_price)
     SELECT o.id, 99, (SELECT min(id) FROM crm.product), 1, 1 FROM crm.sales_order o WHERE o.status = 'confirmed' ORDER BY o.id LIMIT 1;

@@ -12,7 +12,7 @@ dropdb --if-exists "$PGDATABASE" 2>/dev/null
 createdb "$PGDATABASE"
 
 psql -o /dev/null <<'SQL'
-CREATE EXTENSION pgcrm;
+CREATE EXTENSION pgcrm CASCADE;
 SELECT crm.generate_demo_data(1, 5);
 SELECT * FROM crm.etl_refresh('facts');
 SELECT * FROM crm.etl_refresh('features');

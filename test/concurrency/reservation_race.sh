@@ -14,7 +14,7 @@ dropdb --if-exists "$PGDATABASE"
 createdb "$PGDATABASE"
 
 psql -o /dev/null <<'SQL'
-CREATE EXTENSION pgcrm;
+CREATE EXTENSION pgcrm CASCADE;
 CREATE SCHEMA rr;
 INSERT INTO crm.product (id, sku, name, kind, list_price)
 SELECT 920000 + g, 'RR-' || g, 'Race product ' || g, 'goods', 1 FROM generate_series(1, 3) g;

@@ -17,7 +17,7 @@ calls=$(mktemp) out=$(mktemp)
 trap 'rm -f "$calls" "$out"; dropdb --if-exists "$db" 2>/dev/null' EXIT
 dropdb --if-exists "$db" 2>/dev/null
 createdb "$db"
-psql -v ON_ERROR_STOP=1 -d "$db" -o /dev/null -c 'CREATE EXTENSION pgcrm' -c 'SELECT crm.generate_demo_data(1, 3)' \
+psql -v ON_ERROR_STOP=1 -d "$db" -o /dev/null -c 'CREATE EXTENSION pgcrm CASCADE' -c 'SELECT crm.generate_demo_data(1, 3)' \
   -c 'CREATE TABLE bad_input_rows AS SELECT g FROM generate_series(1, 24) g' -c 'ANALYZE bad_input_rows'
 psql -v ON_ERROR_STOP=1 -d "$db" -At -f bad_input_calls.sql >"$calls"
 log_start=$(stat -c %s "$PGCRM_SANDBOX_LOG")

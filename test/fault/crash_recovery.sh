@@ -18,7 +18,7 @@ trap 'rm -rf "$out"; dropdb --if-exists "$db" 2>/dev/null || true' EXIT
 dropdb --if-exists "$db" 2>/dev/null
 createdb "$db"
 psql -d "$db" -o /dev/null <<'SQL'
-CREATE EXTENSION pgcrm;
+CREATE EXTENSION pgcrm CASCADE;
 INSERT INTO crm.account (id, name) VALUES (1, 'Crash client');
 INSERT INTO crm.warehouse (id, code, name) VALUES (1, 'CR', 'Crash store');
 INSERT INTO crm.product (sku, name, kind, list_price, attributes)

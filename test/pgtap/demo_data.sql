@@ -34,13 +34,17 @@ $$;
 
 SAVEPOINT fresh;
 CREATE TEMP TABLE summary AS SELECT * FROM crm.generate_demo_data(1, 7);
--- Autovacuum may have seen these tables empty after an earlier file rolled back.
-ANALYZE crm.account, crm.sales_order, crm.order_line, crm.product, crm.status_history;
+-- Statistics of the rows just made: autovacuum may have analysed the tables empty after an earlier test rolled back.
+ANALYZE;
 SELECT pg_temp.digest() AS first_digest \gset
 SELECT pg_temp.billing_digest() AS first_billing_digest \gset
 SELECT is_empty($$SELECT table_name FROM summary WHERE row_count = 0
-                  AND table_name NOT IN ('crm.audit_setting', 'crm.client_login')$$,
-                'every table but the admin''s audit switches and client logins has rows');
+                  AND table_name NOT IN ('crm.audit_setting', 'crm.client_login')
+                  -- what the outbox, the MES and the rules write as the system runs (history is loaded without events)
+                  AND table_name NOT IN ('crm.event', 'crm.event_consumer', 'crm.event_kind_setting', 'crm.external_key',
+                                         'crm.inbound_message', 'crm.automation_rule_setting', 'crm.automation_run',
+                                         'crm.automation_sweep_state', 'crm.account_merge')$$,
+                'every table but the admin''s audit switches and client logins, and the hub''s logs, has rows');
 SELECT cmp_ok((SELECT row_count FROM summary WHERE table_name = 'crm.account'), '>=', 1000::bigint, 'about 1,000 accounts');
 SELECT ok((SELECT row_count FROM summary WHERE table_name = 'crm.order_line') BETWEEN 45000 AND 55000, 'about 50,000 order lines');
 SELECT is((SELECT count(DISTINCT date_trunc('month', order_date)) FROM crm.sales_order)::int, 36, '36 months of orders');

@@ -87,7 +87,7 @@ SELECT is((SELECT r.message FROM crm.etl_refresh('housekeeping') r),
           'pruned 2 job runs and 0 pg_cron runs older than 30 days', 'housekeeping prunes job runs older than 30 days');
 SET LOCAL pgcrm.job_log_retention = 'forever';
 SELECT is((SELECT r.error FROM crm.etl_refresh('housekeeping') r),
-          '22023: pgcrm.job_log_retention must be an interval of a day or more, not "forever"', 'a bad retention is named');
+          '22023: pgcrm.job_log_retention must be an interval of at least 1 day, not "forever"', 'a bad retention is named');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -26,7 +26,7 @@ SELECT set_eq($$SELECT c.relname::text FROM pg_class c WHERE c.relnamespace = 'c
     ARRAY['account', 'contact', 'deal', 'lead', 'sales_order', 'order_line', 'production_order', 'complaint', 'project',
           'task', 'task_assignee', 'comment', 'document', 'interaction', 'credit_application', 'reservation', 'shipment',
           'shipment_line', 'contract', 'contract_override', 'quote', 'quote_line', 'invoice', 'invoice_line', 'payment',
-          'payment_allocation', 'loan', 'loan_installment'],
+          'payment_allocation', 'loan', 'loan_installment', 'account_merge'],
     'row-level security is on for every customer-facing table');
 
 -- Function hygiene -------------------------------------------------------------------------
@@ -34,7 +34,14 @@ SELECT set_eq($$SELECT p.oid::regproc::text FROM pg_proc p
                  WHERE p.pronamespace IN ('crm'::regnamespace, 'crm_dw'::regnamespace) AND p.prosecdef$$,
     ARRAY['crm_dw.capture_change', 'crm.forget_dropped_attachments', 'crm.audit_row', 'crm.set_audit', 'crm.purge_audit_log', 'crm.my_teams',
           'crm.team_peers', 'crm.my_tasks', 'crm.client_account_id', 'crm.grant_client_access', 'crm.revoke_client_access',
-          'crm.refuse_late_invoice_lines'],
+          'crm.refuse_late_invoice_lines',
+          -- events: the writers of the outbox, and the helpers that put triggers on tables
+          'crm.record_event', 'crm.emit_event', 'crm.emit_row_event', 'crm.sequence_events', 'crm.emit_on', 'crm.add_event_kind',
+          'crm.drop_event_kind', 'crm.forget_dropped_event_sources', 'crm_dw.prune_events',
+          -- automation: the runners of an administrator's SQL (owned by crm_admin) and the jobs
+          'crm.automation_value', 'crm.automation_sweep_rows', 'crm_dw.run_automation', 'crm_dw.run_automation_sweeps',
+          -- merge: moving every reference of a merge the caller recorded, and telling "not yours" from "not there"
+          'crm.move_references', 'crm.record_exists'],
     'exactly the reviewed functions are SECURITY DEFINER');
 -- docs/development.md, "SQL": functions bound at call time pin the path; SQL
 -- functions with a standard body are bound at creation.
