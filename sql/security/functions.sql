@@ -227,9 +227,18 @@ SELECT crm.grant_execute('crm_analyst', ARRAY[
     'crm.decompose', 'crm.decompose_arrays', 'crm.loan_schedule', 'crm.loan_schedule_cents',
     'crm_dw.normalize_email', 'crm_dw.normalize_phone', 'crm.require_arg']);
 
+-- BI (docs/bi.md): crm_bi reads the BI views, a manager the per-manager views.
 GRANT USAGE ON SCHEMA crm_dw TO crm_bi;
 GRANT SELECT ON crm_dw.v_sales_monthly, crm_dw.v_pipeline_by_stage, crm_dw.v_forecast_vs_actual, crm_dw.v_segments,
-                crm_dw.v_churn_risk, crm_dw.v_kpi_vs_standard, crm_dw.v_data_quality TO crm_bi;
+                crm_dw.v_churn_risk, crm_dw.v_kpi_vs_standard, crm_dw.v_data_quality,
+                crm_dw.v_fact_sales, crm_dw.v_fact_sales_monthly, crm_dw.v_dim_date, crm_dw.v_dim_product,
+                crm_dw.v_dim_account, crm_dw.v_segment_centroids, crm_dw.v_segment_points, crm_dw.v_segment_elbow,
+                crm_dw.bi_relationship, crm_dw.v_column_label TO crm_bi;
+SELECT crm.grant_execute('crm_bi', ARRAY['crm_dw.date_key']);
+SELECT crm.grant_execute('crm_analyst', ARRAY['crm_dw.date_key']);
+GRANT USAGE ON SCHEMA crm_dw TO crm_manager;
+GRANT SELECT ON crm_dw.v_my_pipeline_by_stage, crm_dw.v_my_open_orders, crm_dw.v_my_tasks_due, crm_dw.v_column_label
+    TO crm_manager;
 
 GRANT USAGE ON SCHEMA crm TO crm_client;
 GRANT SELECT ON crm.account, crm.sales_order, crm.order_line, crm.credit_application, crm.product, crm.credit_product
