@@ -445,3 +445,106 @@ COMMENT ON COLUMN crm_dw.bi_relationship.from_view IS 'The view on the many side
 COMMENT ON COLUMN crm_dw.bi_relationship.from_column IS 'Its column that holds the key';
 COMMENT ON COLUMN crm_dw.bi_relationship.to_view IS 'The dimension view on the one side';
 COMMENT ON COLUMN crm_dw.bi_relationship.to_column IS 'The dimension''s key column, unique in it';
+
+-- BI logins -------------------------------------------------------------------------------------
+-- A timeout set on the NOLOGIN group crm_bi does not reach its members: each
+-- login gets its own settings. SECURITY DEFINER, so that crm_admin, who may
+-- not create roles, can; it touches no role it did not make.
+
+-- A role crm.create_bi_login may change or drop: one it made that has since
+-- gained no power.
+CREATE OR REPLACE FUNCTION crm.require_bi_login(login name) RETURNS void
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    IF NOT EXISTS (SELECT FROM crm.bi_login b WHERE b.login = login)
+       OR EXISTS (SELECT FROM pg_roles r WHERE r.rolname = login
+                  AND (r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolreplication OR r.rolbypassrls)) THEN
+        RAISE EXCEPTION 'role "%" is not a BI login made by crm.create_bi_login', login USING ERRCODE = 'insufficient_privilege',
+            HINT = 'crm.create_bi_login and crm.drop_bi_login change only the plain login roles they made.';
+    END IF;
+END $$;
+
+-- A setting given as an interval, as the role setting takes it: whole milliseconds.
+CREATE OR REPLACE FUNCTION crm.timeout_setting(value interval, name text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM crm.require_arg(value, name);
+    IF value < interval '1 millisecond' OR value > interval '2147483647 milliseconds' THEN
+        RAISE EXCEPTION '% must be between 1 millisecond and 24 days, not %', name, value USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'A BI login always runs under its timeouts; give a large one rather than none.';
+    END IF;
+    RETURN round(extract(epoch FROM value) * 1000)::bigint || 'ms';
+END $$;
+
+CREATE OR REPLACE FUNCTION crm.create_bi_login(login name, password text DEFAULT NULL,
+                                               statement_timeout interval DEFAULT '60 seconds',
+                                               idle_in_transaction_session_timeout interval DEFAULT '5 minutes',
+                                               connection_limit integer DEFAULT 10) RETURNS crm.bi_login
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+DECLARE
+    statement_ms text := crm.timeout_setting(statement_timeout, 'statement_timeout');
+    idle_ms text := crm.timeout_setting(idle_in_transaction_session_timeout, 'idle_in_transaction_session_timeout');
+    made crm.bi_login;
+BEGIN
+    PERFORM crm.require_arg(login, 'login');
+    PERFORM crm.require_arg(connection_limit, 'connection_limit');
+    IF connection_limit NOT BETWEEN 1 AND 10000 THEN
+        RAISE EXCEPTION 'connection_limit must be 1 to 10000, not %', connection_limit USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF password = '' THEN
+        RAISE EXCEPTION 'password must not be empty' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Give NULL for a login without a password (certificate or peer authentication).';
+    END IF;
+    IF login LIKE 'crm\_%' OR login LIKE 'pg\_%' THEN
+        RAISE EXCEPTION 'a BI login cannot be named "%"', login USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'The prefixes crm_ and pg_ are reserved for pgcrm''s and PostgreSQL''s roles.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = login) THEN
+        EXECUTE format('CREATE ROLE %I LOGIN IN ROLE crm_bi', login);
+    ELSIF NOT EXISTS (SELECT FROM crm.bi_login b WHERE b.login = login) THEN
+        RAISE EXCEPTION 'role "%" already exists', login USING ERRCODE = 'duplicate_object',
+            HINT = 'A BI login is a role of its own: choose another name.';
+    ELSE
+        PERFORM crm.require_bi_login(login);
+    END IF;
+    EXECUTE format('ALTER ROLE %I CONNECTION LIMIT %s', login, connection_limit);
+    IF password IS NOT NULL THEN
+        EXECUTE format('ALTER ROLE %I PASSWORD %L', login, password);
+    END IF;
+    EXECUTE format('ALTER ROLE %I SET statement_timeout = %L', login, statement_ms);
+    EXECUTE format('ALTER ROLE %I SET idle_in_transaction_session_timeout = %L', login, idle_ms);
+    EXECUTE format('ALTER ROLE %I SET default_transaction_read_only = on', login);
+    EXECUTE format('ALTER ROLE %I SET search_path = crm_dw', login);
+    INSERT INTO crm.bi_login AS b (login, statement_timeout, idle_in_transaction_session_timeout, connection_limit)
+    VALUES (login, statement_timeout, idle_in_transaction_session_timeout, connection_limit)
+    ON CONFLICT ON CONSTRAINT bi_login_pkey DO UPDATE
+        SET (statement_timeout, idle_in_transaction_session_timeout, connection_limit, changed_by, changed_at)
+          = (EXCLUDED.statement_timeout, EXCLUDED.idle_in_transaction_session_timeout, EXCLUDED.connection_limit,
+             EXCLUDED.changed_by, EXCLUDED.changed_at)
+    RETURNING * INTO made;
+    RETURN made;
+END $$;
+COMMENT ON FUNCTION crm.create_bi_login(name, text, interval, interval, integer) IS
+    'Makes a login role in crm_bi for a BI tool, or changes one it made: its password, timeouts, connection limit, read-only transactions, search_path crm_dw';
+
+CREATE OR REPLACE FUNCTION crm.drop_bi_login(login name) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_variable
+BEGIN
+    PERFORM crm.require_arg(login, 'login');
+    IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = login) THEN
+        DELETE FROM crm.bi_login b WHERE b.login = login;
+        RETURN false;
+    END IF;
+    PERFORM crm.require_bi_login(login);
+    -- Its open sessions end with it.
+    EXECUTE format('ALTER ROLE %I NOLOGIN', login);
+    PERFORM pg_terminate_backend(a.pid) FROM pg_stat_activity a WHERE a.usename = login AND a.pid <> pg_backend_pid();
+    EXECUTE format('DROP ROLE %I', login);
+    DELETE FROM crm.bi_login b WHERE b.login = login;
+    RETURN true;
+END $$;
+COMMENT ON FUNCTION crm.drop_bi_login(name) IS
+    'Ends the sessions of a BI login made by crm.create_bi_login and drops it; false if there is no such role';

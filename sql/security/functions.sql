@@ -3,6 +3,8 @@
 
 CREATE OR REPLACE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON crm.client_login
     FOR EACH ROW EXECUTE FUNCTION crm.audit_row('{login}', '{}');
+CREATE OR REPLACE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON crm.bi_login
+    FOR EACH ROW EXECUTE FUNCTION crm.audit_row('{login}', '{}');
 
 -- The helpers the policies call run as the extension's owner, so a manager or
 -- a client needs no right on team_member or client_login to be checked.
@@ -236,6 +238,8 @@ GRANT SELECT ON crm_dw.v_sales_monthly, crm_dw.v_pipeline_by_stage, crm_dw.v_for
                 crm_dw.bi_relationship, crm_dw.v_column_label TO crm_bi;
 SELECT crm.grant_execute('crm_bi', ARRAY['crm_dw.date_key']);
 SELECT crm.grant_execute('crm_analyst', ARRAY['crm_dw.date_key']);
+-- BI logins are made and dropped through crm.create_bi_login and crm.drop_bi_login only.
+REVOKE INSERT, UPDATE, DELETE ON crm.bi_login FROM crm_admin;
 GRANT USAGE ON SCHEMA crm_dw TO crm_manager;
 GRANT SELECT ON crm_dw.v_my_pipeline_by_stage, crm_dw.v_my_open_orders, crm_dw.v_my_tasks_due, crm_dw.v_column_label
     TO crm_manager;

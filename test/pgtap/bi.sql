@@ -4,7 +4,8 @@
 -- hand-made data set, and the per-manager views as two managers see them.
 -- The driver's view of the same contract is test/client/bi_jdbc.sh.
 BEGIN;
-SELECT plan(48);
+SELECT plan(59);
+\ir ../lib/pgtap.sql
 
 -- The contract -------------------------------------------------------------------------------
 -- A change to any list below is a new view version, never an edit (docs/bi.md, "Versioning").
@@ -327,6 +328,53 @@ SELECT results_eq($$SELECT (SELECT count(*) FROM crm_dw.dim_product WHERE produc
                   '... the late product and its line are in, the dropped product and client out');
 SELECT results_eq($$SELECT mode, status FROM crm.etl_refresh('facts', "full" => true)$$, $$VALUES ('full', 'succeeded')$$,
                   'the full rebuild truncates the star in one statement, facts with their dimensions');
+
+-- BI logins ----------------------------------------------------------------------------------------
+-- What a login's sessions start with is pg_roles.rolconfig; test/client/bi_jdbc.sh logs in and sees it work.
+CREATE ROLE bi_ada IN ROLE crm_admin;
+SET SESSION AUTHORIZATION bi_ada;
+SELECT results_eq($$SELECT login::text COLLATE "default", statement_timeout, idle_in_transaction_session_timeout, connection_limit,
+                           changed_by::text COLLATE "default"
+                    FROM crm.create_bi_login('bi_metabase', 'Secret-1')$$,
+                  $$VALUES ('bi_metabase', interval '60 s', interval '5 min', 10, 'bi_ada')$$,
+                  'an admin makes a BI login; by default 60 s per statement, 5 minutes idle in a transaction, 10 connections');
+RESET SESSION AUTHORIZATION;
+SELECT results_eq($$SELECT r.rolcanlogin, r.rolconnlimit, array_to_string(r.rolconfig, ' ') COLLATE "default", pg_has_role(r.oid, 'crm_bi', 'USAGE'),
+                           a.rolpassword LIKE 'SCRAM-SHA-256$%'
+                    FROM pg_roles r JOIN pg_authid a USING (oid) WHERE r.rolname = 'bi_metabase'$$,
+                  $$VALUES (true, 10, 'statement_timeout=60000ms idle_in_transaction_session_timeout=300000ms '
+                                      'default_transaction_read_only=on search_path=crm_dw', true, true)$$,
+                  '... a login in crm_bi, its sessions read-only on crm_dw under those limits, its password hashed');
+SELECT results_eq($$SELECT statement_timeout, connection_limit FROM crm.create_bi_login('bi_metabase', NULL, '90 s', '1 min', 3)$$,
+                  $$VALUES (interval '90 s', 3)$$, 'called again, it changes the login''s settings');
+SELECT results_eq($$SELECT rolconnlimit, array_to_string(rolconfig[1:2], ' ') COLLATE "default" FROM pg_roles WHERE rolname = 'bi_metabase'$$,
+                  $$VALUES (3, 'statement_timeout=90000ms idle_in_transaction_session_timeout=60000ms')$$,
+                  '... on the role');
+SELECT ok(EXISTS (SELECT FROM crm.audit_log WHERE table_name = 'crm.bi_login' AND row_key = '{"login": "bi_metabase"}' AND operation = 'UPDATE'),
+          '... and the audit log has it');
+SELECT results_eq($$SELECT (pg_temp.error_of(q))[1] FROM unnest(ARRAY[
+                        'SELECT crm.create_bi_login(NULL)', 'SELECT crm.create_bi_login(''crm_x'')',
+                        'SELECT crm.create_bi_login(''bi_ada'')', 'SELECT crm.create_bi_login(''bi_y'', '''')',
+                        'SELECT crm.create_bi_login(''bi_y'', statement_timeout => ''0'')',
+                        'SELECT crm.create_bi_login(''bi_y'', idle_in_transaction_session_timeout => ''30 days'')',
+                        'SELECT crm.create_bi_login(''bi_y'', connection_limit => 0)',
+                        'SELECT crm.drop_bi_login(''bi_ada'')']) q$$,
+                  ARRAY['22004', '22023', '42710', '22023', '22023', '22023', '22023', '42501'],
+                  'refused: no name, a reserved name, an existing role, an empty password, no or too long a timeout, '
+                  'no connection, and dropping a role it did not make');
+ALTER ROLE bi_metabase CREATEROLE;
+SELECT is((pg_temp.error_of($$SELECT crm.create_bi_login('bi_metabase', 'Taken-over')$$))[1], '42501',
+          'a BI login that has since been given power is no longer changed');
+ALTER ROLE bi_metabase NOCREATEROLE;
+SET SESSION AUTHORIZATION bi_anna;
+SELECT throws_ok($$SELECT crm.create_bi_login('bi_mine')$$, '42501', NULL, 'a manager cannot make BI logins');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION bi_ada;
+SELECT is(crm.drop_bi_login('bi_metabase'), true, 'an admin drops a BI login');
+SELECT is(crm.drop_bi_login('bi_metabase'), false, '... once');
+RESET SESSION AUTHORIZATION;
+SELECT ok(NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'bi_metabase') AND NOT EXISTS (SELECT FROM crm.bi_login),
+          '... the role and its row are gone');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -32,7 +32,8 @@ SELECT set_eq($$SELECT c.relname::text FROM pg_class c WHERE c.relnamespace = 'c
 SELECT set_eq($$SELECT p.oid::regproc::text FROM pg_proc p
                  WHERE p.pronamespace IN ('crm'::regnamespace, 'crm_dw'::regnamespace) AND p.prosecdef$$,
     ARRAY['crm_dw.capture_change', 'crm.forget_dropped_attachments', 'crm.audit_row', 'crm.set_audit', 'crm.purge_audit_log', 'crm.my_teams',
-          'crm.team_peers', 'crm.my_tasks', 'crm.client_account_id', 'crm.grant_client_access', 'crm.revoke_client_access'],
+          'crm.team_peers', 'crm.my_tasks', 'crm.client_account_id', 'crm.grant_client_access', 'crm.revoke_client_access',
+          'crm.create_bi_login', 'crm.drop_bi_login'],
     'exactly the reviewed functions are SECURITY DEFINER');
 -- docs/development.md, "SQL": functions bound at call time pin the path; SQL
 -- functions with a standard body are bound at creation.
