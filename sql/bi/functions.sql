@@ -6,9 +6,10 @@
 -- views (v_my_*), which run with the reader's rights and row-level security.
 
 -- The integer key of a day, yyyymmdd: what facts carry to join v_dim_date.
+-- date_part (float8) is several times faster per row than extract (numeric).
 CREATE OR REPLACE FUNCTION crm_dw.date_key(day date) RETURNS integer
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    RETURN (extract(year FROM day) * 10000 + extract(month FROM day) * 100 + extract(day FROM day))::integer;
+    RETURN (date_part('year', day) * 10000 + date_part('month', day) * 100 + date_part('day', day))::integer;
 COMMENT ON FUNCTION crm_dw.date_key(date) IS 'The integer date key yyyymmdd of a day, as v_dim_date.date_key and the facts'' *_date_key columns';
 
 -- The star: dimensions ---------------------------------------------------------------------
@@ -107,13 +108,17 @@ COMMENT ON COLUMN crm_dw.v_fact_sales.unit_price IS 'Price per unit before disco
 COMMENT ON COLUMN crm_dw.v_fact_sales.discount_pct IS 'Discount in percent';
 COMMENT ON COLUMN crm_dw.v_fact_sales.line_total IS 'Line value after discount, in currency';
 
+-- Summed per order first, so that orders are counted without a DISTINCT
+-- (which would sort every line).
 CREATE OR REPLACE VIEW crm_dw.v_fact_sales_monthly AS
-SELECT crm_dw.date_key(date_trunc('month', f.order_date)::date) AS month_key, date_trunc('month', f.order_date)::date AS month,
-       f.account_id AS account_key, f.product_id AS product_key, f.currency, count(DISTINCT f.order_id) AS orders,
-       count(*) AS lines, sum(f.quantity) AS quantity, sum(f.line_total) AS revenue
-FROM crm_dw.fact_sales f
-WHERE f.booked
-GROUP BY 1, 2, 3, 4, 5;
+SELECT crm_dw.date_key(o.month) AS month_key, o.month, o.account_id AS account_key, o.product_id AS product_key, o.currency,
+       count(*) AS orders, sum(o.lines)::bigint AS lines, sum(o.quantity) AS quantity, sum(o.revenue) AS revenue
+FROM (SELECT date_trunc('month', f.order_date)::date AS month, f.account_id, f.product_id, f.currency, f.order_id,
+             count(*) AS lines, sum(f.quantity) AS quantity, sum(f.line_total) AS revenue
+      FROM crm_dw.fact_sales f
+      WHERE f.booked
+      GROUP BY 1, 2, 3, 4, 5) o
+GROUP BY o.month, o.account_id, o.product_id, o.currency;
 COMMENT ON VIEW crm_dw.v_fact_sales_monthly IS 'Booked sales per month, client, product and currency';
 COMMENT ON COLUMN crm_dw.v_fact_sales_monthly.month_key IS 'The month: joins v_dim_date.date_key (its first day)';
 COMMENT ON COLUMN crm_dw.v_fact_sales_monthly.month IS 'First day of the month';
