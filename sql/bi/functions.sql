@@ -502,9 +502,9 @@ BEGIN
         RAISE EXCEPTION 'password must not be empty' USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Give NULL for a login without a password (certificate or peer authentication).';
     END IF;
-    IF login LIKE 'crm\_%' OR login LIKE 'pg\_%' THEN
+    IF login = '' OR login LIKE 'crm\_%' OR login LIKE 'pg\_%' THEN
         RAISE EXCEPTION 'a BI login cannot be named "%"', login USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'The prefixes crm_ and pg_ are reserved for pgcrm''s and PostgreSQL''s roles.';
+            HINT = 'A name is not empty, and the prefixes crm_ and pg_ are reserved for pgcrm''s and PostgreSQL''s roles.';
     END IF;
     IF NOT EXISTS (SELECT FROM pg_roles r WHERE r.rolname = login) THEN
         EXECUTE format('CREATE ROLE %I LOGIN IN ROLE crm_bi', login);

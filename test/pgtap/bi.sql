@@ -353,14 +353,14 @@ SELECT results_eq($$SELECT rolconnlimit, array_to_string(rolconfig[1:2], ' ') CO
 SELECT ok(EXISTS (SELECT FROM crm.audit_log WHERE table_name = 'crm.bi_login' AND row_key = '{"login": "bi_metabase"}' AND operation = 'UPDATE'),
           '... and the audit log has it');
 SELECT results_eq($$SELECT (pg_temp.error_of(q))[1] FROM unnest(ARRAY[
-                        'SELECT crm.create_bi_login(NULL)', 'SELECT crm.create_bi_login(''crm_x'')',
+                        'SELECT crm.create_bi_login(NULL)', 'SELECT crm.create_bi_login('''')', 'SELECT crm.create_bi_login(''crm_x'')',
                         'SELECT crm.create_bi_login(''bi_ada'')', 'SELECT crm.create_bi_login(''bi_y'', '''')',
                         'SELECT crm.create_bi_login(''bi_y'', statement_timeout => ''0'')',
                         'SELECT crm.create_bi_login(''bi_y'', idle_in_transaction_session_timeout => ''30 days'')',
                         'SELECT crm.create_bi_login(''bi_y'', connection_limit => 0)',
                         'SELECT crm.drop_bi_login(''bi_ada'')']) q$$,
-                  ARRAY['22004', '22023', '42710', '22023', '22023', '22023', '22023', '42501'],
-                  'refused: no name, a reserved name, an existing role, an empty password, no or too long a timeout, '
+                  ARRAY['22004', '22023', '22023', '42710', '22023', '22023', '22023', '22023', '42501'],
+                  'refused: no name, an empty or reserved name, an existing role, an empty password, no or too long a timeout, '
                   'no connection, and dropping a role it did not make');
 ALTER ROLE bi_metabase CREATEROLE;
 SELECT is((pg_temp.error_of($$SELECT crm.create_bi_login('bi_metabase', 'Taken-over')$$))[1], '42501',

@@ -8,7 +8,8 @@ SELECT tables_are('crm', ARRAY[
     'account', 'contact', 'lead', 'deal', 'interaction', 'team', 'team_member', 'project', 'task', 'task_assignee',
     'comment', 'document', 'knowledge_article', 'product', 'warehouse', 'sales_order', 'order_line',
     'production_order', 'complaint', 'credit_product', 'credit_application',
-    'stock', 'reservation', 'stock_movement', 'shipment', 'shipment_line', 'audit_log', 'audit_setting', 'client_login']);
+    'stock', 'reservation', 'stock_movement', 'shipment', 'shipment_line', 'audit_log', 'audit_setting', 'client_login',
+    'bi_login']);
 SELECT set_eq($$SELECT table_name::text || '.' || status_column FROM crm.workflow_attachment$$,
     ARRAY['crm.deal.stage', 'crm.lead.status', 'crm.sales_order.status', 'crm.production_order.status',
           'crm.task.status', 'crm.credit_application.status', 'crm.shipment.status'], 'every status column follows its workflow');
