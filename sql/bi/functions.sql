@@ -462,6 +462,7 @@ CREATE OR REPLACE FUNCTION crm.require_bi_login(login name) RETURNS void
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 BEGIN
+    PERFORM crm.require_arg(login, 'login');
     IF NOT EXISTS (SELECT FROM crm.bi_login b WHERE b.login = login)
        OR EXISTS (SELECT FROM pg_roles r WHERE r.rolname = login
                   AND (r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolreplication OR r.rolbypassrls)) THEN
@@ -474,6 +475,7 @@ END $$;
 CREATE OR REPLACE FUNCTION crm.timeout_setting(value interval, name text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    PERFORM crm.require_arg(name, 'name');
     PERFORM crm.require_arg(value, name);
     IF value < interval '1 millisecond' OR value > interval '2147483647 milliseconds' THEN
         RAISE EXCEPTION '% must be between 1 millisecond and 24 days, not %', name, value USING ERRCODE = 'invalid_parameter_value',

@@ -50,6 +50,9 @@ SQL
     done <<<"$tables"
   }
   local before after updated fresh held
+  # Vacuumed first, as after a night's maintenance: an autovacuum picking a
+  # table mid-update can deadlock with it (PostgreSQL then cancels the update).
+  psql -d "$old" -c "VACUUM ANALYZE"
   before=$(fingerprint)
   psql -d "$old" -c "ALTER EXTENSION pgcrm UPDATE"
   after=$(fingerprint)
