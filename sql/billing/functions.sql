@@ -399,6 +399,15 @@ BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         RAISE EXCEPTION '% cannot be truncated: issued documents are kept', TG_TABLE_NAME USING ERRCODE = 'PC034';
     END IF;
+    -- Merging duplicate clients moves their documents to the one kept. This
+    -- trigger fires before the other BEFORE triggers, so NEW is the
+    -- statement's, its generated balance not yet computed.
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'invoice' THEN
+        IF crm.merged_in_this_transaction('crm.account', NEW.account_id, OLD.account_id)
+           AND to_jsonb(NEW) - '{account_id, balance}'::text[] = to_jsonb(OLD) - '{account_id, balance}'::text[] THEN
+            RETURN NEW;
+        END IF;
+    END IF;
     RAISE EXCEPTION '% % is issued: its % cannot be changed', CASE TG_TABLE_NAME WHEN 'invoice' THEN 'invoice' ELSE 'invoice line' END,
         OLD.id, CASE TG_OP WHEN 'DELETE' THEN 'rows' ELSE 'lines and amounts' END
         USING ERRCODE = 'PC034',
@@ -915,6 +924,12 @@ CREATE OR REPLACE TRIGGER append_only_truncate BEFORE TRUNCATE ON crm.payment_al
 CREATE OR REPLACE FUNCTION crm.refuse_payment_change() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    -- Merging duplicate clients moves their payments to the one kept (NEW's
+    -- generated unallocated is not computed yet).
+    IF crm.merged_in_this_transaction('crm.account', NEW.account_id, OLD.account_id)
+       AND to_jsonb(NEW) - '{account_id, unallocated}'::text[] = to_jsonb(OLD) - '{account_id, unallocated}'::text[] THEN
+        RETURN NEW;
+    END IF;
     RAISE EXCEPTION 'payment % is recorded: its account, amount, currency, date and key cannot be changed', OLD.id
         USING ERRCODE = 'PC034', HINT = 'Take its allocations back with crm.unallocate() and record the right payment.';
 END $$;
