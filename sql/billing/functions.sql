@@ -461,7 +461,7 @@ BEGIN
     PERFORM crm.require_arg(invoice_id, 'invoice_id');
     SELECT * INTO inv FROM crm.invoice i WHERE i.id = invoice_id FOR UPDATE;
     IF NOT FOUND OR inv.kind <> 'invoice' OR inv.status NOT IN ('issued', 'partially_paid') THEN
-        RETURN 0;
+        RETURN 0::numeric;
     END IF;
     -- Payments are locked in id order, as everywhere, and used oldest first.
     WITH credit AS (
@@ -1192,13 +1192,13 @@ BEGIN
     remaining := future.principal - early;
     IF remaining > 0 THEN
         r := l.annual_rate_pct / 1200;
-        months := CASE
+        months := (CASE
             WHEN rule = 'lower_payment' THEN future.count
             WHEN l.method = 'differentiated' THEN ceil(remaining / future.level_principal)
             WHEN r = 0 THEN ceil(remaining / future.payment)
             -- The annuity term that keeps the payment at most the old one: n = -ln(1 - P·r/A) / ln(1 + r).
-            ELSE ceil(round(-ln(1 - remaining * r / future.payment) / ln(1 + r), 9)) END;
-        months := least(greatest(months, 1), future.count);
+            ELSE ceil(round(-ln(1 - remaining * r / future.payment) / ln(1 + r), 9)) END)::integer;
+        months := least(greatest(months, 1), future.count::integer);
         -- Rounded to the kopiyka, the closed form's term may still ask a kopiyka more.
         WHILE rule = 'shorter_term' AND months < future.count
               AND (SELECT s.payment FROM crm.loan_schedule(remaining, l.annual_rate_pct, months, l.method, future.first_due) s
@@ -1206,8 +1206,8 @@ BEGIN
             months := months + 1;
         END LOOP;
         -- The new installments keep the original schedule's days of the month (month ends stay month ends).
-        slot := (extract(year FROM future.first_due) - extract(year FROM l.first_due_on)) * 12
-                + extract(month FROM future.first_due) - extract(month FROM l.first_due_on);
+        slot := ((extract(year FROM future.first_due) - extract(year FROM l.first_due_on)) * 12
+                 + extract(month FROM future.first_due) - extract(month FROM l.first_due_on))::integer;
         INSERT INTO crm.loan_installment (loan_id, period, due_on, principal, interest)
         SELECT loan, future.first_period + s.period, (l.first_due_on + (slot + s.period - 1) * interval '1 month')::date,
                s.principal, s.interest

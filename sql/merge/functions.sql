@@ -76,7 +76,7 @@ BEGIN
                                  r.column_name), ', ') AS counted
         FROM refs r WHERE r.referencing = t.referencing) x;
     IF moves IS NULL THEN
-        RETURN '{}';
+        RETURN '{}'::jsonb;
     END IF;
     EXECUTE format('WITH %s SELECT jsonb_build_object(%s)', moves, counts) INTO counted USING keep, remove;
     -- Only what moved.
