@@ -121,8 +121,7 @@ BEGIN
           WHERE i.kind = 'invoice' AND i.status = 'issued' AND i.issued_on >= billed_from
           ORDER BY 8, i.number) p
     WHERE p.received_on <= today;
-    PERFORM 'PRAGMA:TABLE: demo_payment (id bigint, invoice_id bigint, account_id bigint, currency crm.currency, number text,
-                                          total numeric(16, 2), issued_on date, amount numeric, received_on date)';
+    PERFORM 'PRAGMA:TABLE: demo_payment (id bigint, invoice_id bigint, account_id bigint, currency text, number text, total numeric, issued_on date, amount numeric, received_on date)';
     INSERT INTO crm.payment (id, account_id, amount, currency, received_on, reference, request_key, allocated)
     SELECT p.id, p.account_id, p.amount, p.currency, p.received_on, 'Bank statement: payment for ' || p.number,
            format('demo-%s-%s', seed, p.number), least(p.amount, p.total)

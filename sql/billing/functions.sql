@@ -399,19 +399,23 @@ BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         RAISE EXCEPTION '% cannot be truncated: issued documents are kept', TG_TABLE_NAME USING ERRCODE = 'PC034';
     END IF;
-    -- Merging duplicate clients moves their documents to the one kept. This
-    -- trigger fires before the other BEFORE triggers, so NEW is the
-    -- statement's, its generated balance not yet computed.
-    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'invoice' THEN
-        IF crm.merged_in_this_transaction('crm.account', NEW.account_id, OLD.account_id)
-           AND to_jsonb(NEW) - '{account_id, balance}'::text[] = to_jsonb(OLD) - '{account_id, balance}'::text[] THEN
-            RETURN NEW;
-        END IF;
-    END IF;
     RAISE EXCEPTION '% % is issued: its % cannot be changed', CASE TG_TABLE_NAME WHEN 'invoice' THEN 'invoice' ELSE 'invoice line' END,
         OLD.id, CASE TG_OP WHEN 'DELETE' THEN 'rows' ELSE 'lines and amounts' END
         USING ERRCODE = 'PC034',
               HINT = 'Correct it with a credit note (crm.credit_note), or cancel it if nothing is paid (crm.cancel_invoice).';
+END $$;
+-- Merging duplicate clients moves their documents to the one kept: that
+-- change alone passes. This trigger fires before the other BEFORE triggers, so
+-- NEW is the statement's, its generated balance not yet computed.
+CREATE OR REPLACE FUNCTION crm.refuse_invoice_update() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF crm.merged_in_this_transaction('crm.account', NEW.account_id, OLD.account_id)
+       AND to_jsonb(NEW) - '{account_id, balance}'::text[] = to_jsonb(OLD) - '{account_id, balance}'::text[] THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'invoice % is issued: its lines and amounts cannot be changed', OLD.id USING ERRCODE = 'PC034',
+        HINT = 'Correct it with a credit note (crm.credit_note), or cancel it if nothing is paid (crm.cancel_invoice).';
 END $$;
 CREATE OR REPLACE TRIGGER immutable BEFORE UPDATE OF number, kind, account_id, order_id, shipment_id, contract_id, corrects_id,
     currency, issued_on, due_on, net_total, tax_total, total, reason, owner, created_at ON crm.invoice FOR EACH ROW
@@ -422,7 +426,7 @@ CREATE OR REPLACE TRIGGER immutable BEFORE UPDATE OF number, kind, account_id, o
           (NEW.number, NEW.kind, NEW.account_id, NEW.order_id, NEW.shipment_id, NEW.contract_id, NEW.corrects_id,
            NEW.currency, NEW.issued_on, NEW.due_on, NEW.net_total, NEW.tax_total, NEW.total, NEW.reason, NEW.owner,
            NEW.created_at))
-    EXECUTE FUNCTION crm.refuse_invoice_change();
+    EXECUTE FUNCTION crm.refuse_invoice_update();
 CREATE OR REPLACE TRIGGER immutable_delete BEFORE DELETE ON crm.invoice
     FOR EACH ROW EXECUTE FUNCTION crm.refuse_invoice_change();
 CREATE OR REPLACE TRIGGER immutable BEFORE UPDATE OR DELETE ON crm.invoice_line
