@@ -29,6 +29,7 @@ BEGIN
     FROM crm.event_kind k LEFT JOIN crm.event_kind_setting s ON s.kind = k.kind
     WHERE k.kind = kind;
     IF NOT FOUND THEN
+        PERFORM crm.require_arg(kind, 'kind');
         RAISE EXCEPTION 'unknown event kind "%"', kind USING ERRCODE = 'PC040',
             HINT = 'The kinds are in crm.event_kinds; add one with crm.emit_on() or crm.add_event_kind().';
     END IF;
