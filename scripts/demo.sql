@@ -545,3 +545,11 @@ SELECT record_id, kind, detail, duplicate_of FROM crm_dw.dq_issue WHERE record_i
 SELECT keep_id, remove_id, reason, moved FROM crm.merge_duplicate(:dup);
 SELECT id, name, phone, email, alt_emails, (SELECT count(*) FROM crm.sales_order o WHERE o.account_id = a.id) AS orders
 FROM crm.account a WHERE id = crm.resolve_account(:dup);
+
+\echo
+\echo '=== Scale-out on Citus (docs/citus.md; make test-citus runs a cluster) ==='
+\echo 'What crm.distribute() spreads over the workers of a Citus coordinator:'
+SELECT * FROM crm.distribution_layout();
+\echo 'Every aggregate has a bytea state and a combine function, the condition Citus sets for splitting it:'
+SELECT count(*) AS aggregates, count(*) FILTER (WHERE a.aggcombinefn <> 0 AND t.typtype <> 'p') AS split_by_citus
+FROM pg_aggregate a JOIN pg_type t ON t.oid = a.aggtranstype WHERE a.aggfnoid::regproc::text LIKE 'crm.%';
