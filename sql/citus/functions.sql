@@ -21,6 +21,7 @@ CREATE OR REPLACE FUNCTION crm.distribute()
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     t record;
+    fk name;
     present boolean;
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
@@ -44,6 +45,13 @@ BEGIN
             EXECUTE 'SELECT create_reference_table($1)' USING t.table_name;
             done := 'created';
         ELSE
+            -- Citus enforces no foreign key from a distributed table to a
+            -- local one (the facts' keys to the dimensions): they go, and
+            -- crm_dw.bi_relationship still describes the star.
+            FOR fk IN SELECT conname FROM pg_constraint WHERE conrelid = t.table_name AND contype = 'f' ORDER BY conname LOOP
+                EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', t.table_name, fk);
+                RAISE NOTICE 'crm.distribute: dropped foreign key % of %', fk, t.table_name;
+            END LOOP;
             EXECUTE 'SELECT create_distributed_table($1, $2)' USING t.table_name, t.distribution_column::text;
             done := 'created';
         END IF;

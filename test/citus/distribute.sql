@@ -4,7 +4,7 @@
 -- facts split across the workers with the single-node result.
 -- Outside a transaction: crm.distribute() moves rows to the workers.
 SET client_min_messages = error;  -- Citus warns that pg_temp functions stay on the coordinator
-SELECT plan(21);
+SELECT plan(22);
 CREATE FUNCTION pg_temp.plan_lines(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 BEGIN RETURN QUERY EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q; END $$;
 
@@ -38,6 +38,8 @@ SELECT is((SELECT count(DISTINCT groupid) FROM pg_dist_shard JOIN pg_dist_placem
            WHERE logicalrelid = 'crm_dw.fact_sales'::regclass), 2::bigint,
           'the facts are on both workers');
 SELECT is((SELECT count(*) FROM crm_dw.fact_sales), (SELECT count(*) FROM crm.order_line), 'every fact moved with its table');
+SELECT is((SELECT count(*) FROM pg_constraint WHERE conrelid = 'crm_dw.fact_sales'::regclass AND contype = 'f'), 0::bigint,
+          'the facts'' foreign keys to the local dimensions are gone (Citus cannot enforce them)');
 
 -- The flow of an order on the coordinator, whose operational tables are local.
 INSERT INTO crm.product (id, sku, name, kind, list_price) VALUES (920001, 'CIT-DN300', 'Pipe DN300', 'goods', 100);
