@@ -39,6 +39,7 @@ SQL_PARTS = sql/schema.sql \
             sql/events/tables.sql sql/events/functions.sql sql/inbound/tables.sql sql/inbound/functions.sql \
             sql/automation/tables.sql sql/automation/functions.sql sql/search/tables.sql sql/search/functions.sql \
             sql/merge/tables.sql sql/merge/functions.sql \
+            sql/citus/functions.sql \
             sql/audit/tables.sql sql/audit/functions.sql \
             sql/security/tables.sql sql/security/functions.sql \
             sql/finish.sql
@@ -118,6 +119,12 @@ demo: build-all
 
 test: build-all
 	scripts/run-tests
+
+# The scale-out suite on a throwaway Citus cluster (docs/citus.md); builds
+# Citus from its source tarball first when it is missing.
+.PHONY: test-citus
+test-citus: build-all
+	scripts/run-citus-tests
 
 # sqlsmith's random queries at length (make test runs 5,000 of them).
 test-fuzz: build-all

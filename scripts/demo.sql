@@ -591,3 +591,11 @@ SELECT current_user, (SELECT sum(deals) FROM crm_dw.v_my_pipeline_by_stage WHERE
        count(*), sum(amount), count(*) FILTER (WHERE overdue) FROM crm_dw.v_my_open_orders;
 RESET ROLE;
 SELECT * FROM dashboard;
+
+\echo
+\echo '=== Scale-out on Citus (docs/citus.md; make test-citus runs a cluster) ==='
+\echo 'What crm.distribute() spreads over the workers of a Citus coordinator:'
+SELECT * FROM crm.distribution_layout();
+\echo 'Every aggregate has a bytea state and a combine function, the condition Citus sets for splitting it:'
+SELECT count(*) AS aggregates, count(*) FILTER (WHERE a.aggcombinefn <> 0 AND t.typtype <> 'p') AS split_by_citus
+FROM pg_aggregate a JOIN pg_type t ON t.oid = a.aggtranstype WHERE a.aggfnoid::regproc::text LIKE 'crm.%';

@@ -48,6 +48,8 @@ inline constexpr const char* automation_too_deep = "PC044";
 inline constexpr const char* stale_message = "PC045";
 inline constexpr const char* already_merged = "PC050";
 inline constexpr const char* merge_loop = "PC051";
+// scale-out on Citus (docs/citus.md)
+inline constexpr const char* not_a_citus_coordinator = "PC075";
 }  // namespace sqlstate
 
 class Error : public std::runtime_error {

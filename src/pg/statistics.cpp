@@ -1044,7 +1044,9 @@ PGCRM_FUNCTION(pgcrm_roc_points_final) {
     double threshold;
     const TrainingSet* set = scored_rows(fcinfo, &threshold);
     if (!set) PG_RETURN_NULL();
-    const Oid point_type = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
+    // The declared type, not the call's: Citus's coordinator calls the final
+    // function without a call expression.
+    const Oid point_type = get_element_type(get_func_rettype(fcinfo->flinfo->fn_oid));
     if (!OidIsValid(point_type)) elog(ERROR, "pgcrm: crm.roc_points must return an array of crm.roc_point");
     TupleDesc desc = lookup_rowtype_tupdesc_copy(point_type, -1);
     BlessTupleDesc(desc);
