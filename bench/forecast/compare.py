@@ -107,7 +107,8 @@ cur.execute("ANALYZE bench_demand")
 big = []
 for _ in range(RUNS):
     start = time.perf_counter()
-    cur.execute("SELECT count(*) FROM (SELECT product_id, crm.forecast(month, qty, 6) f FROM bench_demand "
+    # count((f).model), not count(*): the planner drops an aggregate no one reads from the subquery.
+    cur.execute("SELECT count((f).model) FROM (SELECT product_id, crm.forecast(month, qty, 6) f FROM bench_demand "
                 "GROUP BY product_id) s")
     big_count = cur.fetchone()[0]
     big.append(time.perf_counter() - start)
@@ -186,3 +187,38 @@ print(f"R on 20 of these series: `ets()` {r_ets_48 * 1000:.1f} ms and `auto.arim
       f"series, so `auto` (all three models and their combination) is **{r_ets_48 / ours_48:.1f}x** R's `ets()` and "
       f"**{r_arima_48 / ours_48:.1f}x** R's `auto.arima()` per series.\n")
 print("Models chosen for the first 200 products (top five): " + ", ".join(f"{m} {c}" for m, c in model_mix) + ".")
+
+
+def verdict(ok):
+    return "**met**" if ok else "**not met**"
+
+
+def worst_series(peer):
+    """The three series on which auto's MASE exceeds the peer's by most: where the mean is lost."""
+    gaps = sorted(((scores["crm.forecast auto"][s][0] - scores[peer][s][0], s) for s in series), reverse=True)[:3]
+    return ", ".join(f"{s} (+{g:.2f})" for g, s in gaps)
+
+
+losses_mase = [p for p in PEERS if ours_mase >= mean_of(p, 0)]
+losses_smape = [p for p in PEERS if ours_smape >= mean_of(p, 1)]
+members = " + ".join(f"{m} {mean_time[f'crm.forecast {m}'] * 1000:.1f} ms" for m in ("ets", "arima", "theta"))
+ets_ratio = mean_time["ets"] / mean_time["crm.forecast auto"]
+arima_ratio = mean_time["auto.arima"] / mean_time["crm.forecast auto"]
+print("\n## Issue 20's benchmark targets\n")
+print(f"- Mean MASE of `auto` lower than every R method: {verdict(not losses_mase)} ({ours_mase:.3f}"
+      + (f"; not below {', '.join(f'{p} {mean_of(p, 0):.3f}' for p in losses_mase)}. Series where `auto` loses most to "
+         f"{best_mase}: {worst_series(best_mase)})." if losses_mase else ")."))
+print(f"- Mean sMAPE of `auto` lower than every R method: {verdict(not losses_smape)} ({ours_smape:.2f}"
+      + (f"; not below {', '.join(f'{p} {mean_of(p, 1):.2f}' for p in losses_smape)})." if losses_smape else ")."))
+print(f"- At least 10x R's `ets()` per series (public series): {verdict(ets_ratio >= 10)} ({ets_ratio:.1f}x; "
+      f"on the 48-month series {r_ets_48 / ours_48:.1f}x)" + ("." if ets_ratio >= 10 else
+      f". `auto` fits all three members; their own times per series: {members}."))
+print(f"- At least 30x R's `auto.arima()` per series (public series): {verdict(arima_ratio >= 30)} ({arima_ratio:.1f}x; "
+      f"on the 48-month series {r_arima_48 / ours_48:.1f}x)" + ("." if arima_ratio >= 30 else
+      f". `auto` fits all three members; their own times per series: {members}."))
+print(f"- 10,000-series GROUP BY no slower than 195 s: {verdict(statistics.median(big) <= 195)} "
+      f"({statistics.median(big):.1f} s).")
+print("- Below Theta's 12.76 sMAPE on the held-out competition set: not measured here (that set is not in the "
+      "repository; the lead measures it).")
+if RUNS == 1:
+    print("\nRun with RUNS=1 to finish within the time available: each pgcrm timing is a single run, not a median.")
