@@ -251,16 +251,21 @@ TriggerInfo* trigger_info(FunctionCallInfo fcinfo, TriggerData* td) {
 // The row's primary key as text: "42", or "(7,2026-01-01)" for a composite key.
 char* row_key(const TriggerInfo* info, TupleTableSlot* row) {
     if (info->nkeys == 0) return pstrdup("(no primary key)");
+    if (info->nkeys == 1) {
+        bool isnull;
+        Datum d = slot_getattr(row, info->key_att[0], &isnull);
+        return isnull ? pstrdup("NULL") : OutputFunctionCall(const_cast<FmgrInfo*>(&info->key_out[0]), d);
+    }
     StringInfoData buf;
     initStringInfo(&buf);
-    if (info->nkeys > 1) appendStringInfoChar(&buf, '(');
+    appendStringInfoChar(&buf, '(');
     for (int i = 0; i < info->nkeys; ++i) {
         bool isnull;
         Datum d = slot_getattr(row, info->key_att[i], &isnull);
         if (i > 0) appendStringInfoChar(&buf, ',');
         appendStringInfoString(&buf, isnull ? "NULL" : OutputFunctionCall(const_cast<FmgrInfo*>(&info->key_out[i]), d));
     }
-    if (info->nkeys > 1) appendStringInfoChar(&buf, ')');
+    appendStringInfoChar(&buf, ')');
     return buf.data;
 }
 
@@ -379,8 +384,7 @@ void history_flush(HistoryBatch* batch, const TriggerInfo* info) {
         Oid types[5] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
         SPIPlanPtr plan = SPI_prepare(
             "INSERT INTO crm.status_history (table_name, row_key, workflow, from_state, to_state) "
-            "SELECT $1, c.row_key, $2, c.from_state, c.to_state "
-            "FROM unnest($3, $4, $5) AS c (row_key, from_state, to_state)",
+            "SELECT $1, unnest($3), $2, unnest($4), unnest($5)",
             5, types);
         if (!plan)
             elog(ERROR, "pgcrm: preparing the status history insert failed: %s", SPI_result_code_string(SPI_result));
