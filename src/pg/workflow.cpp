@@ -1,7 +1,8 @@
 // Workflow triggers: crm.workflow_trigger (enforces the rules and appends to
 // crm.status_history) and crm.workflow_rules_changed (on the rule tables,
-// invalidates every backend's cache). The per-row path runs no SQL: rules are
+// invalidates every backend's cache). Checking a row runs no SQL: rules are
 // cached per backend and the per-statement resolution is kept in fn_extra.
+// History is written in bulk, one INSERT per statement (per 10,000 changes).
 #include <memory>
 #include <string_view>
 
@@ -332,7 +333,7 @@ void require_role(const TriggerInfo* info, std::string_view role, TupleTableSlot
 }
 
 // Status changes gathered into arrays and written to crm.status_history by
-// one INSERT ... SELECT FROM unnest(...): the statement triggers flush every
+// one INSERT ... SELECT unnest(...): the statement triggers flush every
 // `history_batch_rows` changes, so memory stays bounded on any statement.
 constexpr int history_batch_rows = 10000;
 
