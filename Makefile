@@ -32,7 +32,8 @@ SQL_PARTS = sql/schema.sql \
             sql/warehouse/tables.sql sql/warehouse/job_registry.sql sql/warehouse/functions.sql \
             sql/warehouse/reservations.sql sql/warehouse/facts.sql sql/warehouse/features.sql \
             sql/warehouse/segments.sql sql/warehouse/forecast.sql sql/warehouse/kpi.sql sql/warehouse/data_quality.sql \
-            sql/bi/functions.sql \
+            sql/warehouse/comments.sql \
+            sql/bi/tables.sql sql/bi/functions.sql sql/bi/labels.sql \
             sql/operations/tables.sql sql/operations/functions.sql \
             sql/demo_data/functions.sql \
             sql/events/tables.sql sql/events/functions.sql sql/inbound/tables.sql sql/inbound/functions.sql \
@@ -47,7 +48,8 @@ ONCE_PARTS = sql/schema.sql $(filter %/tables.sql,$(SQL_PARTS)) sql/warehouse/jo
 # adds, and every part that runs again.
 PREVIOUS  = 0.2.0
 NEW_PARTS = sql/warehouse/job_registry.sql sql/operations/tables.sql sql/billing/tables.sql \
-            sql/events/tables.sql sql/inbound/tables.sql sql/automation/tables.sql sql/search/tables.sql sql/merge/tables.sql
+            sql/events/tables.sql sql/inbound/tables.sql sql/automation/tables.sql sql/search/tables.sql sql/merge/tables.sql \
+            sql/bi/tables.sql
 UPDATE_PARTS = sql/versions/$(PREVIOUS)--$(EXTVERSION).sql $(filter-out $(filter-out $(NEW_PARTS),$(ONCE_PARTS)),$(SQL_PARTS))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--$(PREVIOUS)--$(EXTVERSION).sql
 EXTRA_CLEAN = build build-sanitize

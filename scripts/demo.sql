@@ -545,3 +545,49 @@ SELECT record_id, kind, detail, duplicate_of FROM crm_dw.dq_issue WHERE record_i
 SELECT keep_id, remove_id, reason, moved FROM crm.merge_duplicate(:dup);
 SELECT id, name, phone, email, alt_emails, (SELECT count(*) FROM crm.sales_order o WHERE o.account_id = a.id) AS orders
 FROM crm.account a WHERE id = crm.resolve_account(:dup);
+
+\echo
+\echo '=== BI: the star schema BI tools read, a safe BI login, per-manager dashboards (docs/bi.md) ==='
+\echo 'Revenue of the last 12 complete months by client industry and pipe type, in million UAH, from the star views alone'
+\echo '(v_fact_sales_monthly joined to v_dim_account and to v_dim_product, whose pipe attributes are columns):'
+SELECT a.industry,
+       round(sum(f.revenue) FILTER (WHERE p.pipe_type = 'pressure') / 1e6, 1) AS pressure,
+       round(sum(f.revenue) FILTER (WHERE p.pipe_type = 'sewer') / 1e6, 1) AS sewer,
+       round(sum(f.revenue) FILTER (WHERE p.pipe_type = 'oil_gas') / 1e6, 1) AS oil_gas,
+       round(sum(f.revenue) FILTER (WHERE p.pipe_type = 'chemical') / 1e6, 1) AS chemical
+  FROM crm_dw.v_fact_sales_monthly f
+  JOIN crm_dw.v_dim_account a ON a.account_key = f.account_key
+  JOIN crm_dw.v_dim_product p ON p.product_key = f.product_key
+ WHERE f.month >= date_trunc('month', current_date) - interval '12 months' AND f.month < date_trunc('month', current_date)
+   AND f.currency = 'UAH'
+ GROUP BY a.industry ORDER BY a.industry;
+\echo 'How the star joins, for tools that cannot read it from foreign keys (crm_dw.bi_relationship):'
+SELECT * FROM crm_dw.bi_relationship WHERE from_view LIKE 'v_fact%';
+\echo 'Every column has an English comment and a Ukrainian label (crm_dw.v_column_label):'
+SELECT l.column_name, l.label AS "українською", col_description('crm_dw.v_fact_sales_monthly'::regclass, a.attnum) AS comment
+  FROM crm_dw.v_column_label l
+  JOIN pg_attribute a ON a.attrelid = 'crm_dw.v_fact_sales_monthly'::regclass AND a.attname = l.column_name
+ WHERE l.view_name = 'v_fact_sales_monthly' AND l.lang = 'uk' ORDER BY a.attnum;
+\echo 'A login for a BI tool, with its own limits (crm.create_bi_login; the report below is drawn as this login):'
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS demo_report;
+RESET client_min_messages;
+SELECT login, statement_timeout, idle_in_transaction_session_timeout, connection_limit FROM crm.create_bi_login('demo_report');
+SELECT rolname, rolconnlimit, rolconfig FROM pg_roles WHERE rolname = 'demo_report';
+\echo 'The same dashboard query by two managers: the per-manager views show each their own clients, with no WHERE clause'
+\echo '(security_invoker views under row-level security; Anna shares a team with Olga, Boris works alone):'
+CREATE TEMP TABLE dashboard (login text, open_deals bigint, pipeline_uah numeric, open_orders bigint, orders_uah numeric,
+                             overdue_orders bigint);
+GRANT INSERT ON dashboard TO crm_manager;
+SET ROLE demo_anna;
+INSERT INTO dashboard
+SELECT current_user, (SELECT sum(deals) FROM crm_dw.v_my_pipeline_by_stage WHERE NOT is_final),
+       (SELECT sum(amount) FROM crm_dw.v_my_pipeline_by_stage WHERE NOT is_final),
+       count(*), sum(amount), count(*) FILTER (WHERE overdue) FROM crm_dw.v_my_open_orders;
+SET ROLE demo_boris;
+INSERT INTO dashboard
+SELECT current_user, (SELECT sum(deals) FROM crm_dw.v_my_pipeline_by_stage WHERE NOT is_final),
+       (SELECT sum(amount) FROM crm_dw.v_my_pipeline_by_stage WHERE NOT is_final),
+       count(*), sum(amount), count(*) FILTER (WHERE overdue) FROM crm_dw.v_my_open_orders;
+RESET ROLE;
+SELECT * FROM dashboard;

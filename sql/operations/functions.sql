@@ -303,3 +303,15 @@ LEFT JOIN LATERAL (SELECT r.started, r.error FROM crm_dw.etl_run r WHERE r.job =
 ORDER BY j.run_order;
 COMMENT ON VIEW crm.job_health IS
     'Per warehouse job: schedule (as given and as pg_cron runs it), timeouts, last run, last success, last failure with its error, next run, and overdue: no success since a run was due, past its statement timeout';
+
+-- Column comments of the operations table in crm_dw (every warehouse column has one; docs/bi.md).
+COMMENT ON COLUMN crm_dw.job_setting.job IS 'Key: the job (references crm_dw.job)';
+COMMENT ON COLUMN crm_dw.job_setting.schedule IS 'Cron schedule as given, in time_zone; NULL: not scheduled';
+COMMENT ON COLUMN crm_dw.job_setting.time_zone IS 'Time zone the schedule was given in';
+COMMENT ON COLUMN crm_dw.job_setting.statement_timeout IS 'The job''s own time limit; NULL: the default in crm_dw.job';
+COMMENT ON COLUMN crm_dw.job_setting.lock_timeout IS 'The job''s own limit of a lock wait; NULL: the default';
+COMMENT ON COLUMN crm_dw.job_setting.cron_schedule IS 'The schedule as pg_cron runs it, in cron_zone';
+COMMENT ON COLUMN crm_dw.job_setting.cron_zone IS 'The time zone pg_cron runs in';
+COMMENT ON COLUMN crm_dw.job_setting.cron_shift IS 'Minutes between time_zone and cron_zone when the schedule was converted';
+COMMENT ON COLUMN crm_dw.job_setting.scheduled_by IS 'Who scheduled the job';
+COMMENT ON COLUMN crm_dw.job_setting.scheduled_at IS 'When';

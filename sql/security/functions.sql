@@ -3,6 +3,8 @@
 
 CREATE OR REPLACE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON crm.client_login
     FOR EACH ROW EXECUTE FUNCTION crm.audit_row('{login}', '{}');
+CREATE OR REPLACE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON crm.bi_login
+    FOR EACH ROW EXECUTE FUNCTION crm.audit_row('{login}', '{}');
 
 -- The helpers the policies call run as the extension's owner, so a manager or
 -- a client needs no right on team_member or client_login to be checked.
@@ -231,9 +233,20 @@ SELECT crm.grant_execute('crm_analyst', ARRAY[
     'crm.linreg_robust', 'crm.ttest_one', 'crm.ttest_paired', 'crm.chisq_test', 'crm.mann_whitney',
     'crm.classification_metrics', 'crm.roc_points']);
 
+-- BI (docs/bi.md): crm_bi reads the BI views, a manager the per-manager views.
 GRANT USAGE ON SCHEMA crm_dw TO crm_bi;
 GRANT SELECT ON crm_dw.v_sales_monthly, crm_dw.v_pipeline_by_stage, crm_dw.v_forecast_vs_actual, crm_dw.v_segments,
-                crm_dw.v_churn_risk, crm_dw.v_kpi_vs_standard, crm_dw.v_data_quality TO crm_bi;
+                crm_dw.v_churn_risk, crm_dw.v_kpi_vs_standard, crm_dw.v_data_quality,
+                crm_dw.v_fact_sales, crm_dw.v_fact_sales_monthly, crm_dw.v_dim_date, crm_dw.v_dim_product,
+                crm_dw.v_dim_account, crm_dw.v_segment_centroids, crm_dw.v_segment_points, crm_dw.v_segment_elbow,
+                crm_dw.bi_relationship, crm_dw.v_column_label TO crm_bi;
+SELECT crm.grant_execute('crm_bi', ARRAY['crm_dw.date_key']);
+SELECT crm.grant_execute('crm_analyst', ARRAY['crm_dw.date_key']);
+-- BI logins are made and dropped through crm.create_bi_login and crm.drop_bi_login only.
+REVOKE INSERT, UPDATE, DELETE ON crm.bi_login FROM crm_admin;
+GRANT USAGE ON SCHEMA crm_dw TO crm_manager;
+GRANT SELECT ON crm_dw.v_my_pipeline_by_stage, crm_dw.v_my_open_orders, crm_dw.v_my_tasks_due, crm_dw.v_column_label
+    TO crm_manager;
 
 GRANT USAGE ON SCHEMA crm TO crm_client;
 GRANT SELECT ON crm.account, crm.sales_order, crm.order_line, crm.credit_application, crm.product, crm.credit_product

@@ -118,3 +118,38 @@ COMMENT ON COLUMN crm.contact.alt_emails IS 'The e-mails of duplicates merged in
 COMMENT ON COLUMN crm.contact.alt_phones IS 'The phones of duplicates merged into this contact (docs/merge.md)';
 ALTER TABLE crm_dw.dq_issue ADD COLUMN duplicate_of bigint;
 COMMENT ON COLUMN crm_dw.dq_issue.duplicate_of IS 'For a duplicate: the account it duplicates, which crm.merge_duplicate(record_id) merges it into';
+
+-- bi: the segmentation keeps the WCSS curve its k was chosen from.
+ALTER TABLE crm_dw.segment_model ADD COLUMN elbow jsonb;
+-- bi: foreign keys on the warehouse, so BI tools reading information_schema
+-- see how the star joins. Derived rows that break one (a refresh that raced a
+-- change between its statements) are emptied for the next refresh to rebuild;
+-- a client's segment from a model since deleted keeps no model.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM crm_dw.fact_sales f WHERE NOT EXISTS (SELECT FROM crm_dw.dim_date d WHERE d.date_key = f.order_date)
+                                                OR NOT EXISTS (SELECT FROM crm_dw.dim_account a WHERE a.account_id = f.account_id)
+                                                OR NOT EXISTS (SELECT FROM crm_dw.dim_product p WHERE p.product_id = f.product_id))
+       OR EXISTS (SELECT FROM crm_dw.fact_sales_monthly m
+                  WHERE NOT EXISTS (SELECT FROM crm_dw.dim_date d WHERE d.date_key = m.month)
+                     OR m.account_id IS NOT NULL AND NOT EXISTS (SELECT FROM crm_dw.dim_account a WHERE a.account_id = m.account_id)
+                     OR m.product_id IS NOT NULL AND NOT EXISTS (SELECT FROM crm_dw.dim_product p WHERE p.product_id = m.product_id))
+    THEN
+        TRUNCATE crm_dw.fact_sales, crm_dw.fact_sales_monthly, crm_dw.order_delta;
+        DELETE FROM crm_dw.etl_state WHERE job = 'facts';
+    END IF;
+    IF EXISTS (SELECT FROM crm_dw.customer_features f
+               WHERE f.churn_model_id IS NOT NULL
+                 AND NOT EXISTS (SELECT FROM crm_dw.churn_model m WHERE m.id = f.churn_model_id)) THEN
+        TRUNCATE crm_dw.customer_features;
+        DELETE FROM crm_dw.etl_state WHERE job = 'features';
+    END IF;
+    UPDATE crm_dw.customer_segment s SET model_id = NULL
+    WHERE s.model_id IS NOT NULL AND NOT EXISTS (SELECT FROM crm_dw.segment_model m WHERE m.id = s.model_id);
+END $$;
+ALTER TABLE crm_dw.fact_sales ADD FOREIGN KEY (order_date) REFERENCES crm_dw.dim_date,
+    ADD FOREIGN KEY (account_id) REFERENCES crm_dw.dim_account, ADD FOREIGN KEY (product_id) REFERENCES crm_dw.dim_product;
+ALTER TABLE crm_dw.fact_sales_monthly ADD FOREIGN KEY (month) REFERENCES crm_dw.dim_date,
+    ADD FOREIGN KEY (product_id) REFERENCES crm_dw.dim_product, ADD FOREIGN KEY (account_id) REFERENCES crm_dw.dim_account;
+ALTER TABLE crm_dw.customer_features ADD FOREIGN KEY (churn_model_id) REFERENCES crm_dw.churn_model;
+ALTER TABLE crm_dw.customer_segment ADD FOREIGN KEY (model_id) REFERENCES crm_dw.segment_model;

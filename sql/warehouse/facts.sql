@@ -102,11 +102,6 @@ BEGIN
         message := format('rebuilt %s order lines', n);
     ELSE
         mode := 'incremental';
-        DELETE FROM crm_dw.dim_product WHERE product_id = ANY (changes.products);
-        INSERT INTO crm_dw.dim_product SELECT * FROM crm_dw.dim_product_source WHERE product_id = ANY (changes.products);
-        DELETE FROM crm_dw.dim_account WHERE account_id = ANY (changes.accounts);
-        INSERT INTO crm_dw.dim_account SELECT * FROM crm_dw.dim_account_source WHERE account_id = ANY (changes.accounts);
-
         -- The changed orders' lines as the warehouse has them and as they are now.
         PERFORM crm_dw.drop_temp_table('etl_old_lines');
         PERFORM crm_dw.drop_temp_table('etl_new_lines');
@@ -116,6 +111,28 @@ BEGIN
         SELECT * FROM crm_dw.fact_sales_source WHERE order_id = ANY (changes.orders);
         PERFORM 'PRAGMA:TABLE: etl_old_lines (LIKE crm_dw.fact_sales)';
         PERFORM 'PRAGMA:TABLE: etl_new_lines (LIKE crm_dw.fact_sales)';
+
+        -- Dimension rows before the facts that name them (foreign keys): the
+        -- changed ones, and any a new line names that was added after the
+        -- changes were taken.
+        INSERT INTO crm_dw.dim_product
+        SELECT * FROM crm_dw.dim_product_source s
+        WHERE s.product_id = ANY (changes.products)
+           OR s.product_id IN (SELECT n.product_id FROM etl_new_lines n EXCEPT SELECT p.product_id FROM crm_dw.dim_product p)
+        ON CONFLICT (product_id) DO UPDATE
+            SET (sku, name, kind, family, unit, pipe_type, diameter_mm, working_pressure_bar, material, list_price, currency,
+                 active)
+              = (EXCLUDED.sku, EXCLUDED.name, EXCLUDED.kind, EXCLUDED.family, EXCLUDED.unit, EXCLUDED.pipe_type,
+                 EXCLUDED.diameter_mm, EXCLUDED.working_pressure_bar, EXCLUDED.material, EXCLUDED.list_price,
+                 EXCLUDED.currency, EXCLUDED.active);
+        INSERT INTO crm_dw.dim_account
+        SELECT * FROM crm_dw.dim_account_source s
+        WHERE s.account_id = ANY (changes.accounts)
+           OR s.account_id IN (SELECT n.account_id FROM etl_new_lines n EXCEPT SELECT a.account_id FROM crm_dw.dim_account a)
+        ON CONFLICT (account_id) DO UPDATE
+            SET (name, kind, industry, region, source, is_vip, status, registered_on, manager, owner)
+              = (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.industry, EXCLUDED.region, EXCLUDED.source, EXCLUDED.is_vip,
+                 EXCLUDED.status, EXCLUDED.registered_on, EXCLUDED.manager, EXCLUDED.owner);
         -- Only lines that differ are written.
         DELETE FROM crm_dw.fact_sales
         WHERE order_line_id IN (SELECT o.order_line_id FROM etl_old_lines o EXCEPT SELECT n.order_line_id FROM etl_new_lines n);
@@ -145,6 +162,13 @@ BEGIN
             SET orders = m.orders + EXCLUDED.orders, lines = m.lines + EXCLUDED.lines,
                 quantity = m.quantity + EXCLUDED.quantity, revenue = m.revenue + EXCLUDED.revenue;
         DELETE FROM crm_dw.fact_sales_monthly WHERE lines = 0;
+        -- Products and clients that are gone, now that no fact names them.
+        DELETE FROM crm_dw.dim_product d
+        WHERE d.product_id = ANY (changes.products)
+          AND NOT EXISTS (SELECT FROM crm_dw.dim_product_source s WHERE s.product_id = d.product_id);
+        DELETE FROM crm_dw.dim_account d
+        WHERE d.account_id = ANY (changes.accounts)
+          AND NOT EXISTS (SELECT FROM crm_dw.dim_account_source s WHERE s.account_id = d.account_id);
 
         -- For the features job: each changed booked order as it was (-1) and is (+1), and the changed clients.
         INSERT INTO crm_dw.order_delta (sign, order_id, account_id, order_date, total)

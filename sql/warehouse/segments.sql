@@ -12,10 +12,9 @@ CREATE OR REPLACE FUNCTION crm_dw.segment_feature_names() RETURNS text[]
     RETURN ARRAY['ln(1 + monetary)', 'ln(1 + frequency)', 'ln(1 + avg_order_value)'];
 COMMENT ON FUNCTION crm_dw.segment_feature_names() IS 'The names of crm_dw.segment_input''s features, in order';
 
--- k is the
--- knee of the WCSS curve over 2..6 (the best silhouette if there is none);
--- segments are numbered by the value of their centroid, so segment 1 is
--- always the most valuable.
+-- k is the knee of the WCSS curve over 2..6 (the best silhouette if there is
+-- none), and the curve is kept with the model; segments are numbered by the
+-- value of their centroid, so segment 1 is always the most valuable.
 CREATE OR REPLACE FUNCTION crm_dw.refresh_segments(rebuild boolean, OUT mode text, OUT rows_touched bigint, OUT message text)
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -26,6 +25,7 @@ DECLARE
     order_by_value integer[];
     labels text[];
     model_id bigint;
+    elbow jsonb;
 BEGIN
     mode := 'run';
     SELECT count(*) INTO n FROM crm_dw.segment_input;
@@ -34,7 +34,8 @@ BEGIN
         message := format('%s clients ordered in the last 365 days: too few to segment; segments unchanged', n);
         RETURN;
     END IF;
-    SELECT e.k INTO best_k FROM crm.kmeans_elbow(source, 2, 6, sample_size => 2000) e
+    SELECT jsonb_agg(to_jsonb(e) ORDER BY e.k) INTO elbow FROM crm.kmeans_elbow(source, 2, 6, sample_size => 2000) e;
+    SELECT e.k INTO best_k FROM jsonb_to_recordset(elbow) e(k integer, silhouette float8, suggested boolean)
     ORDER BY e.suggested DESC, e.silhouette DESC NULLS LAST, e.k LIMIT 1;
     fitted := crm.kmeans(source, best_k);
     -- Renumber the clusters by the monetary value of their centroid (feature
@@ -47,9 +48,9 @@ BEGIN
     labels := ARRAY(SELECT CASE WHEN s = 1 THEN 'key' WHEN s = best_k THEN 'occasional'
                                 WHEN best_k = 3 THEN 'regular' ELSE format('regular %s', s - 1) END
                     FROM generate_series(1, best_k) s ORDER BY s);
-    INSERT INTO crm_dw.segment_model (as_of, k, n, features, labels, silhouette, model)
+    INSERT INTO crm_dw.segment_model (as_of, k, n, features, labels, silhouette, model, elbow)
     VALUES (current_date, best_k, fitted.n, crm_dw.segment_feature_names(), labels, crm.silhouette(source, fitted, 2000),
-            fitted)
+            fitted, elbow)
     RETURNING id INTO model_id;
 
     TRUNCATE crm_dw.customer_segment;

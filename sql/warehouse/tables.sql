@@ -101,15 +101,18 @@ CREATE TABLE crm_dw.dim_account (
 );
 COMMENT ON TABLE crm_dw.dim_account IS 'Clients with the attributes reports slice by';
 
--- Facts.
+-- Facts. Their foreign keys tell BI tools and analysts how the star joins;
+-- the facts job writes a dimension row before the facts that name it and
+-- removes it after them. No table pg_dump keeps references a derived one,
+-- which a refresh truncates and a restore leaves empty.
 CREATE TABLE crm_dw.fact_sales (
     order_line_id bigint PRIMARY KEY,
     order_id      bigint NOT NULL,
     order_number  text NOT NULL,
     line_no       integer NOT NULL,
-    order_date    date NOT NULL,
-    account_id    bigint NOT NULL,
-    product_id    bigint NOT NULL,
+    order_date    date NOT NULL REFERENCES crm_dw.dim_date,
+    account_id    bigint NOT NULL REFERENCES crm_dw.dim_account,
+    product_id    bigint NOT NULL REFERENCES crm_dw.dim_product,
     order_status  text,
     booked        boolean NOT NULL,
     quantity      numeric NOT NULL,
@@ -126,9 +129,9 @@ CREATE INDEX fact_sales_account_idx ON crm_dw.fact_sales (account_id, order_date
 COMMENT ON TABLE crm_dw.fact_sales IS 'One row per order line; booked = the order is neither draft nor cancelled';
 
 CREATE TABLE crm_dw.fact_sales_monthly (
-    month      date NOT NULL,
-    product_id bigint,
-    account_id bigint,
+    month      date NOT NULL REFERENCES crm_dw.dim_date,
+    product_id bigint REFERENCES crm_dw.dim_product,
+    account_id bigint REFERENCES crm_dw.dim_account,
     currency   text NOT NULL,
     orders     bigint NOT NULL,
     lines      bigint NOT NULL,
@@ -185,7 +188,7 @@ CREATE TABLE crm_dw.customer_features (
     f_score           smallint CHECK (f_score BETWEEN 1 AND 5),
     m_score           smallint CHECK (m_score BETWEEN 1 AND 5),
     churn_risk        float8 CHECK (churn_risk BETWEEN 0 AND 1),
-    churn_model_id    bigint,
+    churn_model_id    bigint REFERENCES crm_dw.churn_model,
     -- Payment behaviour over the invoices due in the 365 days to as_of (docs/billing.md); NULL without any.
     invoices_due_365d  integer,
     avg_days_late      numeric(8, 2),
@@ -203,14 +206,15 @@ CREATE TABLE crm_dw.segment_model (
     features    text[] NOT NULL,
     labels      text[] NOT NULL,
     silhouette  float8,
-    model       crm.kmeans_model NOT NULL
+    model       crm.kmeans_model NOT NULL,
+    elbow       jsonb
 );
 COMMENT ON TABLE crm_dw.segment_model IS
     'Every segmentation run; the model''s clusters are the segments, numbered by value: (model).centroids[s:s][:] is segment s''s';
 
 CREATE TABLE crm_dw.customer_segment (
     account_id bigint PRIMARY KEY,
-    model_id   bigint,
+    model_id   bigint REFERENCES crm_dw.segment_model,
     segment    integer,
     label      text NOT NULL
 );

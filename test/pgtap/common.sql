@@ -12,7 +12,7 @@ SELECT tables_are('crm', ARRAY[
     'exchange_rate', 'contract', 'contract_override', 'quote', 'quote_line', 'invoice', 'invoice_line', 'loan', 'payment',
     'loan_installment', 'payment_allocation', 'event_kind', 'event_kind_setting', 'event', 'event_consumer', 'external_key', 'inbound_message',
     'automation_rule', 'automation_rule_setting', 'automation_run', 'automation_sweep', 'automation_sweep_state',
-    'account_merge']);
+    'account_merge', 'bi_login']);
 SELECT set_eq($$SELECT table_name::text || '.' || status_column FROM crm.workflow_attachment$$,
     ARRAY['crm.deal.stage', 'crm.lead.status', 'crm.sales_order.status', 'crm.production_order.status',
           'crm.task.status', 'crm.credit_application.status', 'crm.shipment.status', 'crm.contract.status', 'crm.quote.status',

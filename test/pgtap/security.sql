@@ -41,7 +41,8 @@ SELECT set_eq($$SELECT p.oid::regproc::text FROM pg_proc p
           -- automation: the runners of an administrator's SQL (owned by crm_admin) and the jobs
           'crm.automation_value', 'crm.automation_sweep_rows', 'crm_dw.run_automation', 'crm_dw.run_automation_sweeps',
           -- merge: moving every reference of a merge the caller recorded, and telling "not yours" from "not there"
-          'crm.move_references', 'crm.record_exists'],
+          'crm.move_references', 'crm.record_exists',
+          'crm.create_bi_login', 'crm.drop_bi_login'],
     'exactly the reviewed functions are SECURITY DEFINER');
 -- docs/development.md, "SQL": functions bound at call time pin the path; SQL
 -- functions with a standard body are bound at creation.

@@ -34,5 +34,8 @@ SELECT line FROM (
     SELECT format('schema %s %s', n.nspname, (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM unnest(n.nspacl) x)) FROM pg_namespace n WHERE n.nspname IN ('crm', 'crm_dw')
     UNION ALL
     SELECT format('config %s', c::regclass) FROM ext, pg_extension e, unnest(e.extconfig) c WHERE e.oid = ext.oid
+    UNION ALL
+    SELECT format('comment %s %s', pg_describe_object(d.classoid, d.objoid, d.objsubid), md5(d.description))
+      FROM pg_description d JOIN members m ON m.classid = d.classoid AND m.objid = d.objoid
 ) x(line)
 ORDER BY line;
