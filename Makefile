@@ -98,7 +98,7 @@ format:
 print-sql-parts:
 	@echo $(SQL_PARTS)
 
-.PHONY: deps build-all remove-bitcode unit demo test test-fuzz test-sanitize bench
+.PHONY: deps build-all remove-bitcode unit demo test test-fuzz test-jit test-sanitize bench
 deps:
 	scripts/install-deps
 
@@ -122,6 +122,10 @@ test: build-all
 # sqlsmith's random queries at length (make test runs 5,000 of them).
 test-fuzz: build-all
 	scripts/run-fuzz
+
+# Every pgTAP file under forced JIT (make test runs the C++ capabilities' files so).
+test-jit: build-all
+	scripts/run-jit
 
 # The C++ core and its unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-sanitize: deps

@@ -147,8 +147,8 @@ BEGIN
     lead_id := CASE WHEN e.entity = 'crm.lead' THEN e.entity_key::bigint END;
     deal_id := CASE WHEN e.entity = 'crm.deal' THEN e.entity_key::bigint END;
     assignee := CASE coalesce(rule.params ->> 'assignee', 'manager')
-                WHEN 'manager' THEN coalesce(account.manager, account.owner, e.payload ->> 'owner', e.actor)
-                ELSE coalesce(e.payload ->> 'owner', account.owner, e.actor) END;
+                WHEN 'manager' THEN coalesce(account.manager, account.owner, (e.payload ->> 'owner')::name, e.actor)
+                ELSE coalesce((e.payload ->> 'owner')::name, account.owner, e.actor) END;
     INSERT INTO crm.task (title, description, due_date, owner, account_id, lead_id, deal_id)
     VALUES (left(crm.fill_template(rule.params ->> 'title', e.payload), 500),
             format('Made by automation rule "%s" for event %s (%s of %s %s).', rule.name, e.id, e.kind, e.entity, e.entity_key),
@@ -282,7 +282,7 @@ END $$;
 CREATE OR REPLACE FUNCTION crm_dw.run_automation(rebuild boolean, OUT mode text, OUT rows_touched bigint, OUT message text)
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    read bigint := 0;
+    read bigint := 0::bigint;
     upto bigint;
     batch bigint;
     run crm.automation_run;
@@ -291,9 +291,9 @@ DECLARE
     outcome text;
     code text;
     problem text;
-    done bigint := 0;
-    retried bigint := 0;
-    dead bigint := 0;
+    done bigint := 0::bigint;
+    retried bigint := 0::bigint;
+    dead bigint := 0::bigint;
     pruned bigint;
 BEGIN
     mode := 'run';
@@ -360,8 +360,8 @@ CREATE OR REPLACE FUNCTION crm_dw.run_automation_sweeps(rebuild boolean, OUT mod
 DECLARE
     sweep crm.automation_sweep;
     found_rows record;
-    emitted bigint := 0;
-    swept text[] := '{}';
+    emitted bigint := 0::bigint;
+    swept text[] := '{}'::text[];
 BEGIN
     mode := 'run';
     FOR sweep IN SELECT * FROM crm.automation_sweep s

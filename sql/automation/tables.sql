@@ -84,7 +84,9 @@ SELECT crm.register_table('crm.automation_sweep_state');
 
 INSERT INTO crm.event_kind (kind, description, builtin) VALUES
     ('account.churn_risk', 'A client''s churn risk reached 0.6 (the automation_sweeps job, from crm_dw.customer_features)', true),
-    ('account.no_order_180d', 'A client who ordered before has not ordered for 180 days (the automation_sweeps job)', true);
+    ('account.no_order_180d', 'A client who ordered before has not ordered for 180 days (the automation_sweeps job)', true),
+    ('invoice.overdue', 'An invoice is unpaid 7 days or more past its due date (the automation_sweeps job)', true),
+    ('installment.due_soon', 'A loan installment falls due within 3 days and is not paid (the automation_sweeps job)', true);
 
 INSERT INTO crm.automation_sweep (kind, query, cooldown, builtin) VALUES
     ('account.churn_risk', $$SELECT 'crm.account', a.id::text, to_jsonb(a) || jsonb_build_object('churn_risk', round(f.churn_risk::numeric, 2))
@@ -94,7 +96,15 @@ INSERT INTO crm.automation_sweep (kind, query, cooldown, builtin) VALUES
   FROM crm.account a
   JOIN LATERAL (SELECT max(s.order_date) AS last_order FROM crm.sales_order s
                  WHERE s.account_id = a.id AND s.status NOT IN ('draft', 'cancelled')) o ON true
- WHERE o.last_order <= current_date - 180$$, '180 days', true);
+ WHERE o.last_order <= current_date - 180$$, '180 days', true),
+    ('invoice.overdue', $$SELECT 'crm.invoice', i.id::text, to_jsonb(i) || jsonb_build_object('days_overdue', current_date - i.due_on)
+  FROM crm.invoice i
+ WHERE i.kind = 'invoice' AND i.status IN ('issued', 'partially_paid') AND i.due_on <= current_date - 7$$, '7 days', true),
+    ('installment.due_soon', $$SELECT 'crm.loan_installment', x.id::text,
+       to_jsonb(x) || jsonb_build_object('account_id', l.account_id, 'borrower', a.name, 'currency', l.currency,
+                                         'owed', x.amount - x.paid)
+  FROM crm.loan_installment x JOIN crm.loan l ON l.id = x.loan_id JOIN crm.account a ON a.id = l.account_id
+ WHERE x.replaced_by IS NULL AND x.paid_on IS NULL AND x.due_on BETWEEN current_date AND current_date + 3$$, '3 days', true);
 
 -- The domain's own rules, seeded switched off: crm.set_automation_rule(name, true).
 INSERT INTO crm.automation_rule (name, description, kind, condition, action, params, mode, builtin) VALUES
@@ -111,4 +121,10 @@ INSERT INTO crm.automation_rule (name, description, kind, condition, action, par
      'async', true),
     ('order_shipped_with_shipment', 'A ready order is shipped when its shipment leaves the warehouse',
      'shipment.shipped', NULL, 'move', '{"table": "crm.sales_order", "key": "payload ->> ''order_id''", "to": "shipped", "from": ["ready"]}',
-     'sync', true);
+     'sync', true),
+    ('collect_overdue_invoice', 'An invoice a week overdue gets a collection task for the client''s manager',
+     'invoice.overdue', NULL, 'task', '{"title": "Collect invoice {number}: {days_overdue} days overdue, {balance} {currency} left", "due_in": "1 day", "assignee": "manager"}',
+     'async', true),
+    ('remind_installment_due', 'A borrower is reminded of an installment due within 3 days',
+     'installment.due_soon', NULL, 'task', '{"title": "Remind {borrower} of the installment of {owed} {currency} due {due_on}", "due_in": "1 day", "assignee": "manager"}',
+     'async', true);

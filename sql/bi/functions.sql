@@ -295,6 +295,8 @@ COMMENT ON COLUMN crm_dw.v_churn_risk.orders_prior_180d IS 'Booked orders in the
 COMMENT ON COLUMN crm_dw.v_churn_risk.complaints_90d IS 'Complaints opened in the last 90 days';
 COMMENT ON COLUMN crm_dw.v_churn_risk.monetary IS 'Value of the booked orders of the last 365 days';
 COMMENT ON COLUMN crm_dw.v_churn_risk.action IS 'send a special offer, call the client, or NULL when nothing is due';
+COMMENT ON COLUMN crm_dw.v_churn_risk.avg_days_late IS 'Average days the client''s invoices due in the last 365 days were paid late; NULL without any';
+COMMENT ON COLUMN crm_dw.v_churn_risk.paid_on_time_share IS 'Share of those invoices paid in full by their due date, 0 to 1';
 
 CREATE OR REPLACE VIEW crm_dw.v_kpi_vs_standard AS
 SELECT s.kpi, s.description, s.unit, k.value, s.standard, s.better,

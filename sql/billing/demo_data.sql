@@ -101,6 +101,7 @@ BEGIN
     -- each, writing what it would for a payment naming its invoice: the
     -- payment, its allocation and the invoice's new amount, through the same
     -- triggers and constraints.
+    ANALYZE crm.invoice, crm.invoice_line;
     IF to_regclass('pg_temp.demo_payment') IS NOT NULL THEN
         DROP TABLE pg_temp.demo_payment;
     END IF;
@@ -120,6 +121,8 @@ BEGIN
           WHERE i.kind = 'invoice' AND i.status = 'issued' AND i.issued_on >= billed_from
           ORDER BY 8, i.number) p
     WHERE p.received_on <= today;
+    PERFORM 'PRAGMA:TABLE: demo_payment (id bigint, invoice_id bigint, account_id bigint, currency crm.currency, number text,
+                                          total numeric(16, 2), issued_on date, amount numeric, received_on date)';
     INSERT INTO crm.payment (id, account_id, amount, currency, received_on, reference, request_key, allocated)
     SELECT p.id, p.account_id, p.amount, p.currency, p.received_on, 'Bank statement: payment for ' || p.number,
            format('demo-%s-%s', seed, p.number), least(p.amount, p.total)

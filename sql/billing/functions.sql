@@ -399,6 +399,15 @@ BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         RAISE EXCEPTION '% cannot be truncated: issued documents are kept', TG_TABLE_NAME USING ERRCODE = 'PC034';
     END IF;
+    -- Merging duplicate clients moves their documents to the one kept. This
+    -- trigger fires before the other BEFORE triggers, so NEW is the
+    -- statement's, its generated balance not yet computed.
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'invoice' THEN
+        IF crm.merged_in_this_transaction('crm.account', NEW.account_id, OLD.account_id)
+           AND to_jsonb(NEW) - '{account_id, balance}'::text[] = to_jsonb(OLD) - '{account_id, balance}'::text[] THEN
+            RETURN NEW;
+        END IF;
+    END IF;
     RAISE EXCEPTION '% % is issued: its % cannot be changed', CASE TG_TABLE_NAME WHEN 'invoice' THEN 'invoice' ELSE 'invoice line' END,
         OLD.id, CASE TG_OP WHEN 'DELETE' THEN 'rows' ELSE 'lines and amounts' END
         USING ERRCODE = 'PC034',
@@ -452,7 +461,7 @@ BEGIN
     PERFORM crm.require_arg(invoice_id, 'invoice_id');
     SELECT * INTO inv FROM crm.invoice i WHERE i.id = invoice_id FOR UPDATE;
     IF NOT FOUND OR inv.kind <> 'invoice' OR inv.status NOT IN ('issued', 'partially_paid') THEN
-        RETURN 0;
+        RETURN 0::numeric;
     END IF;
     -- Payments are locked in id order, as everywhere, and used oldest first.
     WITH credit AS (
@@ -915,6 +924,12 @@ CREATE OR REPLACE TRIGGER append_only_truncate BEFORE TRUNCATE ON crm.payment_al
 CREATE OR REPLACE FUNCTION crm.refuse_payment_change() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    -- Merging duplicate clients moves their payments to the one kept (NEW's
+    -- generated unallocated is not computed yet).
+    IF crm.merged_in_this_transaction('crm.account', NEW.account_id, OLD.account_id)
+       AND to_jsonb(NEW) - '{account_id, unallocated}'::text[] = to_jsonb(OLD) - '{account_id, unallocated}'::text[] THEN
+        RETURN NEW;
+    END IF;
     RAISE EXCEPTION 'payment % is recorded: its account, amount, currency, date and key cannot be changed', OLD.id
         USING ERRCODE = 'PC034', HINT = 'Take its allocations back with crm.unallocate() and record the right payment.';
 END $$;
@@ -1177,13 +1192,13 @@ BEGIN
     remaining := future.principal - early;
     IF remaining > 0 THEN
         r := l.annual_rate_pct / 1200;
-        months := CASE
+        months := (CASE
             WHEN rule = 'lower_payment' THEN future.count
             WHEN l.method = 'differentiated' THEN ceil(remaining / future.level_principal)
             WHEN r = 0 THEN ceil(remaining / future.payment)
             -- The annuity term that keeps the payment at most the old one: n = -ln(1 - P·r/A) / ln(1 + r).
-            ELSE ceil(round(-ln(1 - remaining * r / future.payment) / ln(1 + r), 9)) END;
-        months := least(greatest(months, 1), future.count);
+            ELSE ceil(round(-ln(1 - remaining * r / future.payment) / ln(1 + r), 9)) END)::integer;
+        months := least(greatest(months, 1), future.count::integer);
         -- Rounded to the kopiyka, the closed form's term may still ask a kopiyka more.
         WHILE rule = 'shorter_term' AND months < future.count
               AND (SELECT s.payment FROM crm.loan_schedule(remaining, l.annual_rate_pct, months, l.method, future.first_due) s
@@ -1191,8 +1206,8 @@ BEGIN
             months := months + 1;
         END LOOP;
         -- The new installments keep the original schedule's days of the month (month ends stay month ends).
-        slot := (extract(year FROM future.first_due) - extract(year FROM l.first_due_on)) * 12
-                + extract(month FROM future.first_due) - extract(month FROM l.first_due_on);
+        slot := ((extract(year FROM future.first_due) - extract(year FROM l.first_due_on)) * 12
+                 + extract(month FROM future.first_due) - extract(month FROM l.first_due_on))::integer;
         INSERT INTO crm.loan_installment (loan_id, period, due_on, principal, interest)
         SELECT loan, future.first_period + s.period, (l.first_due_on + (slot + s.period - 1) * interval '1 month')::date,
                s.principal, s.interest

@@ -19,6 +19,9 @@ DECLARE
     setting text := coalesce(nullif(current_setting(name, true), ''), fallback);
     value interval;
 BEGIN
+    PERFORM crm.require_arg(name, 'name');
+    PERFORM crm.require_arg(fallback, 'fallback');
+    PERFORM crm.require_arg(minimum, 'minimum');
     BEGIN
         value := setting::interval;
     EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN

@@ -298,7 +298,7 @@ CREATE OR REPLACE FUNCTION crm.create_event_consumer(consumer text, kinds text[]
 #variable_conflict use_variable
 DECLARE
     unknown text;
-    start bigint := 0;
+    start bigint := 0::bigint;
     c crm.event_consumer;
 BEGIN
     PERFORM crm.require_arg(consumer, 'consumer');

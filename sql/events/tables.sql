@@ -80,5 +80,5 @@ INSERT INTO crm.event_kind (kind, description, source, status_column, to_state, 
     ('lead.created', 'A new lead arrived', 'crm.lead', NULL, NULL, true),
     ('account.merged', 'A duplicate account was merged into another (crm.merge_accounts)', NULL, NULL, NULL, true),
     ('contact.merged', 'A duplicate contact was merged into another (crm.merge_contacts)', NULL, NULL, NULL, true),
-    ('invoice.issued', 'An invoice was issued (emitted by billing)', NULL, NULL, NULL, true),
-    ('payment.received', 'A payment was received (emitted by billing)', NULL, NULL, NULL, true);
+    ('invoice.issued', 'An invoice or credit note was issued (its kind says which)', 'crm.invoice', NULL, NULL, true),
+    ('payment.received', 'A payment was recorded, with what it paid at once (allocated)', 'crm.payment', NULL, NULL, true);

@@ -9,9 +9,10 @@ CREATE OR REPLACE FUNCTION crm.inbound_table(entity text) RETURNS regclass
     RETURN CASE WHEN entity ~ '^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$'
                 THEN to_regclass(CASE WHEN entity LIKE '%.%' THEN entity ELSE 'crm.' || entity END) END;
 
--- The table of an entity, its workflow's status column and its one-column key.
+-- The table of an entity, its workflow's status column and its one-column key,
+-- whose type has no length (a longer key is not cut to fit, it matches no row).
 CREATE OR REPLACE FUNCTION crm.inbound_target(entity text, OUT tbl regclass, OUT status_column name, OUT key_column name,
-                                              OUT key_type text)
+                                              OUT key_type regtype)
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM crm.require_arg(entity, 'entity');
@@ -25,7 +26,7 @@ BEGIN
         RAISE EXCEPTION '% has % workflow', tbl, CASE WHEN status_column IS NULL THEN 'no' ELSE 'more than one' END
             USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Statuses arrive through a table''s one workflow.';
     END IF;
-    SELECT a.attname, format_type(a.atttypid, a.atttypmod) INTO key_column, key_type
+    SELECT a.attname, a.atttypid::regtype INTO key_column, key_type
     FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
     WHERE i.indrelid = tbl AND i.indisprimary AND i.indnatts = 1;
     IF key_column IS NULL THEN

@@ -30,6 +30,15 @@ COMMENT ON FUNCTION crm.resolve_account(bigint) IS
 -- everything has moved. It acts as the extension's owner, so only for a merge
 -- the caller recorded in this transaction, which row security let it record.
 -- Returns how many rows of each table.column moved.
+-- Whether this transaction recorded the merge of remove into keep: what lets
+-- a merge move rows that no other change may touch (issued invoices, payments).
+CREATE OR REPLACE FUNCTION crm.merged_in_this_transaction(tbl regclass, keep bigint, remove bigint) RETURNS boolean
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+    RETURN EXISTS (SELECT FROM crm.account_merge m WHERE m.entity = tbl::text AND m.keep_id = keep AND m.remove_id = remove
+                                                     AND m.transaction_id = pg_current_xact_id());
+COMMENT ON FUNCTION crm.merged_in_this_transaction(regclass, bigint, bigint) IS
+    'Whether the current transaction recorded the merge of remove into keep (crm.account_merge)';
+
 CREATE OR REPLACE FUNCTION crm.move_references(tbl regclass, keep bigint, remove bigint) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
@@ -38,8 +47,10 @@ DECLARE
     counts text;
     counted jsonb;
 BEGIN
-    IF NOT EXISTS (SELECT FROM crm.account_merge m WHERE m.entity = tbl::text AND m.keep_id = keep AND m.remove_id = remove
-                                                     AND m.transaction_id = pg_current_xact_id()) THEN
+    PERFORM crm.require_arg(tbl, 'tbl');
+    PERFORM crm.require_arg(keep, 'keep');
+    PERFORM crm.require_arg(remove, 'remove');
+    IF NOT crm.merged_in_this_transaction(tbl, keep, remove) THEN
         RAISE EXCEPTION 'no merge of % % into % was recorded in this transaction', tbl, remove, keep
             USING ERRCODE = 'insufficient_privilege', HINT = 'Merge with crm.merge_accounts() or crm.merge_contacts().';
     END IF;
@@ -65,7 +76,7 @@ BEGIN
                                  r.column_name), ', ') AS counted
         FROM refs r WHERE r.referencing = t.referencing) x;
     IF moves IS NULL THEN
-        RETURN '{}';
+        RETURN '{}'::jsonb;
     END IF;
     EXECUTE format('WITH %s SELECT jsonb_build_object(%s)', moves, counts) INTO counted USING keep, remove;
     -- Only what moved.

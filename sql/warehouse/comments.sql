@@ -80,6 +80,7 @@ COMMENT ON COLUMN crm_dw.fact_sales.discount_pct IS 'Discount in percent';
 COMMENT ON COLUMN crm_dw.fact_sales.line_total IS 'Line value after discount';
 COMMENT ON COLUMN crm_dw.fact_sales.currency IS 'ISO 4217 currency of the order';
 COMMENT ON COLUMN crm_dw.fact_sales.manager IS 'Login of the order''s manager';
+COMMENT ON COLUMN crm_dw.fact_sales.line_total_base IS 'line_total in the base currency (pgcrm.base_currency) at the rate of the order''s day; NULL when a rate is missing';
 
 COMMENT ON COLUMN crm_dw.fact_sales_monthly.month IS 'First day of the month: references dim_date';
 COMMENT ON COLUMN crm_dw.fact_sales_monthly.product_id IS 'The product (references dim_product); NULL in the per-account rows';
@@ -98,6 +99,10 @@ COMMENT ON COLUMN crm_dw.churn_model.n IS 'Clients trained on';
 COMMENT ON COLUMN crm_dw.churn_model.churned IS 'Of them, clients without a booked order after the cutoff';
 COMMENT ON COLUMN crm_dw.churn_model.inputs IS 'Names of the inputs, in the order of the coefficients';
 COMMENT ON COLUMN crm_dw.churn_model.model IS 'The fitted logistic regression (crm.logreg_result)';
+COMMENT ON COLUMN crm_dw.churn_model.scored_model_id IS 'The model before this one that was scored out of sample on this one''s clients';
+COMMENT ON COLUMN crm_dw.churn_model.scored_clients IS 'Clients it was scored on';
+COMMENT ON COLUMN crm_dw.churn_model.auc IS 'Its area under the ROC curve on them, 0 to 1 (0.5 is chance)';
+COMMENT ON COLUMN crm_dw.churn_model.brier IS 'Its Brier score on them, 0 to 1 (lower is better)';
 
 COMMENT ON COLUMN crm_dw.customer_features.account_id IS 'Key: the client';
 COMMENT ON COLUMN crm_dw.customer_features.as_of IS 'The day the features are counted back from';
@@ -119,6 +124,9 @@ COMMENT ON COLUMN crm_dw.customer_features.f_score IS 'Frequency score, 1 to 5';
 COMMENT ON COLUMN crm_dw.customer_features.m_score IS 'Monetary score, 1 to 5';
 COMMENT ON COLUMN crm_dw.customer_features.churn_risk IS 'Probability of no order in the next 180 days, from churn_model';
 COMMENT ON COLUMN crm_dw.customer_features.churn_model_id IS 'The churn model that gave the risk: references churn_model';
+COMMENT ON COLUMN crm_dw.customer_features.invoices_due_365d IS 'Invoices that fell due in the 365 days up to as_of; NULL without any';
+COMMENT ON COLUMN crm_dw.customer_features.avg_days_late IS 'Average days those invoices were paid after their due date (0 when on time; unpaid ones count until as_of)';
+COMMENT ON COLUMN crm_dw.customer_features.paid_on_time_share IS 'Share of those invoices paid in full by their due date, 0 to 1';
 
 COMMENT ON COLUMN crm_dw.segment_model.id IS 'Key: the segmentation run';
 COMMENT ON COLUMN crm_dw.segment_model.fitted_at IS 'When it ran';

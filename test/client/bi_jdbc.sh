@@ -19,7 +19,7 @@ env "${tcp[@]}" "$repo/scripts/pg-sandbox" start >/dev/null
 eval "$(env "${tcp[@]}" "$repo/scripts/pg-sandbox" env)"
 
 psql -o /dev/null <<'SQL'
-CREATE EXTENSION pgcrm;
+CREATE EXTENSION pgcrm CASCADE;
 SELECT crm.generate_demo_data(1, 5);
 SELECT * FROM crm.etl_refresh();
 SELECT crm.create_bi_login('bi_jdbc', 'Jdbc-Secret-1', statement_timeout => '5 s',

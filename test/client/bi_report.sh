@@ -19,7 +19,7 @@ trap cleanup EXIT
 dropdb --if-exists "$db" 2>/dev/null
 createdb "$db"
 psql -d "$db" -o /dev/null <<'SQL'
-CREATE EXTENSION pgcrm;
+CREATE EXTENSION pgcrm CASCADE;
 SELECT crm.generate_demo_data(1, 9);
 SELECT * FROM crm.etl_refresh();
 SELECT crm.create_bi_login('report_bi');

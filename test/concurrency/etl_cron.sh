@@ -110,7 +110,7 @@ check "... and pg_cron runs it there" \
   "$(psql -d "$remote" -tA -c "SELECT count(*) > 0 FROM crm_dw.etl_run WHERE job = 'reservations' AND status = 'succeeded'")"
 q "SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname LIKE '%@$remote'" >/dev/null
 
-check "unschedule_jobs removes pgcrm's seven scheduled jobs" "$(q "SELECT count(*) = 7 FROM crm.unschedule_jobs()")"
+check "unschedule_jobs removes pgcrm's ten scheduled jobs" "$(q "SELECT count(*) = 10 FROM crm.unschedule_jobs()")"
 check "... and no other job" \
   "$(q "SELECT array_agg(jobname::text) = ARRAY['not-pgcrm'] FROM cron.job")"
 q "SELECT cron.unschedule('not-pgcrm')" >/dev/null

@@ -17,7 +17,7 @@ dropdb --if-exists "$PGDATABASE"
 createdb "$PGDATABASE"
 
 psql -o /dev/null <<'SQL'
-CREATE EXTENSION pgcrm;
+CREATE EXTENSION pgcrm CASCADE;
 CREATE SCHEMA pr;
 -- Four clients with six invoices of 1000.00 each (10 units at 100.00, no VAT), due a day apart.
 INSERT INTO crm.account (id, name) SELECT 950000 + a, 'Race payer ' || a FROM generate_series(1, 4) a;

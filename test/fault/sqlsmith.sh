@@ -30,7 +30,7 @@ trap cleanup EXIT
 dropdb --if-exists --force "$db" && drop_roles || exit 1
 createdb "$db" || exit 1
 psql -d "$db" -o /dev/null <<SQL || exit 1
-CREATE EXTENSION pgcrm;
+CREATE EXTENSION pgcrm CASCADE;
 SELECT count(*) FROM crm.generate_demo_data(1, 42);
 SELECT count(*) FROM crm.etl_refresh();
 CREATE ROLE fuzz_analyst LOGIN IN ROLE crm_analyst;

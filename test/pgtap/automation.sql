@@ -3,7 +3,7 @@
 -- failure retried with a doubling delay until it gives up, the depth limit,
 -- and the sweeps for conditions that come with time.
 BEGIN;
-SELECT plan(51);
+SELECT plan(55);
 \ir ../lib/pgtap.sql
 
 -- Seeded rules -------------------------------------------------------------------------------
@@ -12,10 +12,13 @@ SELECT results_eq($$SELECT name, kind, action, mode, enabled FROM crm.automation
              ('call_client_at_churn_risk', 'account.churn_risk', 'task', 'async', false),
              ('offer_after_180_days', 'account.no_order_180d', 'task', 'async', false),
              ('first_contact_for_new_lead', 'lead.created', 'task', 'async', false),
-             ('order_shipped_with_shipment', 'shipment.shipped', 'move', 'sync', false)$$,
+             ('order_shipped_with_shipment', 'shipment.shipped', 'move', 'sync', false),
+             ('collect_overdue_invoice', 'invoice.overdue', 'task', 'async', false),
+             ('remind_installment_due', 'installment.due_soon', 'task', 'async', false)$$,
     'the domain''s rules are seeded, switched off');
-SELECT set_eq('SELECT kind FROM crm.automation_sweep', ARRAY['account.churn_risk', 'account.no_order_180d'],
-    'two sweeps emit the events that come with time');
+SELECT set_eq('SELECT kind FROM crm.automation_sweep',
+    ARRAY['account.churn_risk', 'account.no_order_180d', 'invoice.overdue', 'installment.due_soon'],
+    'four sweeps emit the events that come with time');
 SELECT is_empty($$SELECT name FROM crm.automation_rule r WHERE builtin
                   AND (SELECT count(*) FROM crm.automation_rule x WHERE x.name = r.name AND x.action = r.action) <> 1$$,
     'sanity: each seeded rule once');
@@ -211,6 +214,37 @@ UPDATE crm.automation_sweep_state SET emitted_at = now() - interval '31 days' WH
 SELECT crm.etl_refresh('automation_sweeps');
 SELECT is((SELECT count(*) FROM crm.event WHERE kind = 'account.churn_risk' AND entity_key = '950001'), 2::bigint,
     '... after it, it does');
+
+-- Billing's events and sweeps: an invoice a week overdue, an installment due soon ----------------------
+-- Order 950001 (confirmed above): 120 m and 60 m at 10.00 and a 10.00 service, VAT 20 % on each line:
+-- net 1,810.00, VAT 362.00, gross 2,172.00 (by hand); 5.00 paid leaves 2,167.00.
+SELECT crm.invoice_order(950001, current_date - 60) AS overdue_invoice \gset
+SELECT results_eq(format($$SELECT entity, payload ->> 'total', payload ->> 'kind' FROM crm.event
+                           WHERE kind = 'invoice.issued' AND entity_key = '%s'$$, :overdue_invoice),
+    $$VALUES ('crm.invoice', '2172.00', 'invoice')$$, 'issuing an invoice emits invoice.issued with the invoice as issued');
+SELECT crm.record_payment(950001, 5, 'UAH', current_date, 'part payment') AS part_payment \gset
+SELECT results_eq(format($$SELECT payload ->> 'amount', payload ->> 'allocated' FROM crm.event
+                           WHERE kind = 'payment.received' AND entity_key = '%s'$$, :part_payment),
+    $$VALUES ('5.00', '5.00')$$, 'recording a payment emits payment.received with what it paid at once');
+INSERT INTO crm.credit_product (id, name, annual_rate_pct, collateral, repayment_method) VALUES
+    (950001, 'Auto interest-free', 0, 'unsecured', 'differentiated');
+INSERT INTO crm.credit_application (id, account_id, product_id, amount, term_months, first_payment_date) VALUES
+    (950001, 950002, 950001, 1200, 12, current_date + 2);
+UPDATE crm.credit_application SET status = 'started' WHERE id = 950001;
+SELECT crm.set_automation_rule('collect_overdue_invoice', true);
+SELECT crm.set_automation_rule('remind_installment_due', true);
+SELECT crm.etl_refresh('automation_sweeps');
+SELECT results_eq($$SELECT kind, entity, payload ->> 'days_overdue' FROM crm.event
+                    WHERE kind IN ('invoice.overdue', 'installment.due_soon') ORDER BY kind$$,
+    $$VALUES ('installment.due_soon', 'crm.loan_installment', NULL), ('invoice.overdue', 'crm.invoice', '30')$$,
+    'the invoice 30 days past due and the first installment, due in 2 days, get their events');
+SELECT crm.etl_refresh('automation');
+-- 1,200 over 12 months at 0 %: 100.00 an installment (by hand).
+SELECT results_eq($$SELECT title, owner FROM crm.task WHERE title LIKE 'Collect%' OR title LIKE 'Remind%' ORDER BY title$$,
+    format($$VALUES ('Collect invoice %s: 30 days overdue, 2167.00 UAH left', 'auto_mgr'::name),
+                    ('Remind Naftobud Auto of the installment of 100.00 UAH due %s', 'auto_owner2')$$,
+           (SELECT number FROM crm.invoice WHERE id = :overdue_invoice), current_date + 2),
+    'the collection task goes to the client''s manager, the reminder to the borrower''s owner');
 
 -- Rights ----------------------------------------------------------------------------------------------
 SELECT is((SELECT proowner::regrole::text FROM pg_proc WHERE oid = 'crm.automation_value(text, jsonb, crm.event)'::regprocedure),

@@ -30,7 +30,8 @@ INSERT INTO contract VALUES
         'region text, source text, is_vip boolean, status text, registered_on date, manager text, owner text, '
         'segment integer, segment_label text, churn_risk double precision'),
     ('v_sales_monthly', 'crm_bi', 'month date, industry text, region text, product_family text, sku text, '
-        'product_name text, currency text, orders bigint, quantity numeric, revenue numeric'),
+        'product_name text, currency text, orders bigint, quantity numeric, revenue numeric, revenue_base numeric, '
+        'invoiced numeric, paid numeric, invoiced_base numeric, paid_base numeric'),
     ('v_pipeline_by_stage', 'crm_bi', 'stage_order integer, stage text, stage_label text, is_final boolean, '
         'currency text, deals bigint, amount numeric, weighted_amount numeric'),
     ('v_forecast_vs_actual', 'crm_bi', 'product_id bigint, sku text, product_name text, product_family text, '
@@ -43,7 +44,8 @@ INSERT INTO contract VALUES
         'fitted_at timestamp with time zone'),
     ('v_churn_risk', 'crm_bi', 'account_id bigint, account_name text, manager text, industry text, region text, '
         'churn_risk double precision, last_order date, recency_days integer, orders_180d integer, '
-        'orders_prior_180d integer, complaints_90d integer, monetary numeric, action text'),
+        'orders_prior_180d integer, complaints_90d integer, monetary numeric, action text, avg_days_late numeric(8,2), '
+        'paid_on_time_share numeric(5,4)'),
     ('v_kpi_vs_standard', 'crm_bi', 'kpi text, description text, unit text, value numeric, standard numeric, '
         'better text, meets_standard boolean, difference numeric, basis bigint, taken_at timestamp with time zone'),
     ('v_data_quality', 'crm_bi', 'kind text, table_name text, issues bigint, oldest timestamp with time zone'),

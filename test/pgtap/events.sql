@@ -10,12 +10,12 @@ SELECT plan(59);
 SELECT set_eq($$SELECT kind FROM crm.event_kinds WHERE builtin$$,
     ARRAY['sales_order.confirmed', 'sales_order.status_changed', 'production_order.created', 'production_order.status_changed',
           'shipment.shipped', 'lead.created', 'account.merged', 'contact.merged', 'invoice.issued', 'payment.received',
-          'account.churn_risk', 'account.no_order_180d'],
-    'the builtin kinds, billing''s two among them');
+          'account.churn_risk', 'account.no_order_180d', 'invoice.overdue', 'installment.due_soon'],
+    'the builtin kinds, billing''s four among them');
 SELECT set_eq($$SELECT tgrelid::regclass || ' ' || tgname FROM pg_trigger WHERE tgfoid = 'crm.emit_row_event()'::regprocedure$$,
     ARRAY['crm.sales_order sales_order.confirmed', 'crm.sales_order sales_order.status_changed',
           'crm.production_order production_order.created', 'crm.production_order production_order.status_changed',
-          'crm.shipment shipment.shipped', 'crm.lead lead.created'],
+          'crm.shipment shipment.shipped', 'crm.lead lead.created', 'crm.invoice invoice.issued', 'crm.payment payment.received'],
     'each kind with a source has one trigger, named after it, on that table');
 SELECT is_empty($$SELECT kind FROM crm.event_kinds WHERE NOT enabled$$, 'every kind is emitted until switched off');
 
@@ -102,7 +102,8 @@ SELECT lives_ok($$SELECT crm.add_event_kind('quote.sent', 'A commercial proposal
 SELECT ok(crm.emit_event('quote.sent', 'crm.deal', '42', '{"amount": 5000}') > (SELECT id FROM mark), 'emit_event returns the event id');
 SELECT results_eq($$SELECT entity, entity_key, payload FROM crm.event WHERE kind = 'quote.sent'$$,
     $$VALUES ('crm.deal', '42', '{"amount": 5000}'::jsonb)$$, '... and writes what it was given');
-SELECT ok(crm.emit_event('invoice.issued', 'crm.invoice', '1') IS NOT NULL, 'billing''s kinds can be emitted by its functions');
+SELECT throws_ok($$SELECT crm.emit_event('invoice.issued', 'crm.invoice', '1')$$, '22023',
+    'event kind "invoice.issued" is emitted by the trigger on crm.invoice, not by a call', 'nor is billing''s');
 SELECT throws_ok($$SELECT crm.emit_event('sales_order.confirmed', 'crm.sales_order', '1')$$, '22023',
     'event kind "sales_order.confirmed" is emitted by the trigger on crm.sales_order, not by a call', 'a table''s kind is not emitted by hand');
 SELECT throws_ok($$SELECT crm.emit_event('no.such', 'x', '1')$$, 'PC040', 'unknown event kind "no.such"', 'an unknown kind is PC040');

@@ -3,7 +3,7 @@
 -- transitions and unknown statuses, whose counts follow from how the batch is
 -- built (written out below).
 BEGIN;
-SELECT plan(37);
+SELECT plan(39);
 \ir ../lib/pgtap.sql
 
 INSERT INTO crm.product (id, sku, name, kind, list_price) VALUES (940001, 'MES-1', 'GRP pipe DN300', 'goods', 10);
@@ -115,6 +115,18 @@ SELECT matches((SELECT message FROM crm.etl_refresh('events')), '2570 inbound me
 SELECT is((SELECT count(*) FROM crm.inbound_message WHERE message_id LIKE 'b-%'), 6930::bigint, '... past pgcrm.event_retention only');
 SELECT is(crm.apply_external_status('MES', 'production_order', 'X-1', 'in_progress', '2026-04-02', 'b-x-1'), 'unknown_key',
     'a message id is known for as long as its message is kept');
+
+-- A key of a length-limited type ----------------------------------------------------------------
+-- The key is compared as its type without the length: 'ABCD'::varchar(3) would be cut to 'ABC'.
+CREATE SCHEMA inb;
+CREATE TABLE inb.po (code varchar(3) PRIMARY KEY, status text);
+SELECT crm.attach_workflow('inb.po', 'status', 'production_order');
+INSERT INTO inb.po (code) VALUES ('ABC');
+SELECT throws_ok($$SELECT crm.map_external_key('MES', 'inb.po', 'K-1', 'ABCD')$$, 'PC003', 'inb.po row ABCD does not exist',
+    'a key longer than the key column names no row, not the row it would be cut to');
+SELECT crm.map_external_key('MES', 'inb.po', 'K-1', 'ABC');
+SELECT is(crm.apply_external_status('MES', 'inb.po', 'K-1', 'in_progress', '2026-04-03', 'inb-1'), 'applied',
+    '... and the row it does name takes statuses');
 
 SELECT * FROM finish();
 ROLLBACK;

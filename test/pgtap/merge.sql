@@ -4,7 +4,7 @@
 -- finding, and the warehouse: an incremental refresh after a merge equals a
 -- full one.
 BEGIN;
-SELECT plan(41);
+SELECT plan(44);
 \ir ../lib/pgtap.sql
 \ir ../lib/derived_rows.sql
 
@@ -28,6 +28,8 @@ INSERT INTO crm.order_line (order_id, line_no, product_id, quantity, unit_price)
 SELECT o, 1, 970001, 10 * o % 7 + 1, 100 FROM unnest(ARRAY[970001, 970002, 970003]) o;
 UPDATE crm.sales_order SET status = 'confirmed' WHERE id BETWEEN 970001 AND 970003;
 INSERT INTO crm.deal (id, account_id, title) VALUES (970001, 970002, 'Water main');
+SELECT crm.invoice_order(970002) AS mrg_invoice \gset
+SELECT crm.record_payment(970002, 50, 'UAH', current_date, 'paid from the old card') AS mrg_payment \gset
 INSERT INTO crm.complaint (account_id, order_id, kind, description) VALUES (970002, 970002, 'quality', 'Leaking joint');
 INSERT INTO crm.interaction (account_id, contact_id, channel, direction, occurred_at, subject) VALUES
     (970002, 970002, 'call', 'in', now() - interval '3 days', 'Price request'),
@@ -65,7 +67,14 @@ SELECT results_eq($$SELECT id, client FROM public.mrg_visit ORDER BY id$$, $$VAL
 SELECT is((SELECT moved FROM crm.account_merge WHERE remove_id = 970002),
     '{"crm.contact.account_id": 2, "crm.sales_order.account_id": 2, "crm.deal.account_id": 1, "crm.complaint.account_id": 1,
       "crm.interaction.account_id": 2, "crm.task.account_id": 1, "crm.lead.account_id": 1, "crm.client_login.account_id": 1,
-      "public.mrg_visit.client": 1}'::jsonb, 'the record counts what moved, table by table');
+      "public.mrg_visit.client": 1, "crm.invoice.account_id": 1, "crm.payment.account_id": 1}'::jsonb,
+    'the record counts what moved, table by table');
+SELECT results_eq(format('SELECT (SELECT account_id FROM crm.invoice WHERE id = %s), (SELECT account_id FROM crm.payment WHERE id = %s)',
+                         :mrg_invoice, :mrg_payment),
+    $$VALUES (970001::bigint, 970001::bigint)$$, '... its issued invoices and recorded payments: their guards let a merge through');
+SELECT throws_ok(format('UPDATE crm.invoice SET account_id = 970003 WHERE id = %s', :mrg_invoice), 'PC034', NULL,
+    '... and nothing else: outside a merge an issued invoice keeps its client');
+SELECT is_empty('SELECT * FROM crm.receivable_invariant_violations()', 'the billing invariants hold after the merge');
 SELECT results_eq($$SELECT name, industry, email::text, phone::text, is_vip, registered_on, alt_emails, alt_phones FROM crm.account WHERE id = 970001$$,
     $$VALUES ('Vodokanal Poltava', 'water_supply', 'office@vk-poltava.example.ua', '+380 53 100 0001', true, date '2023-02-01',
               ARRAY['zakupivli@vk-poltava.example.ua'], ARRAY['+380 53 100 0002', '+380 53 100 0009'])$$,
