@@ -144,6 +144,7 @@ test-sanitize: deps
 bench: build-all
 	scripts/install-bench-deps
 	bench/workflow/run
+	bench/workflow/stack
 	bench/inventory/run
 	bench/kmeans/run
 	bench/statistics/run

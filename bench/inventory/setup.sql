@@ -24,7 +24,7 @@ BEGIN
     RETURN id;
 END $$;
 
--- crm.reserve's statements (conditional UPDATE, then reservation + ledger in one INSERT) in PL/pgSQL.
+-- crm.reserve's statements (conditional UPDATE, then the reservation, which is the ledger's hold) in PL/pgSQL.
 CREATE FUNCTION bench.reserve_same_in_plpgsql(product bigint, qty numeric, warehouse bigint) RETURNS bigint LANGUAGE plpgsql AS $$
 #variable_conflict use_variable
 DECLARE
@@ -35,8 +35,6 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'not enough stock' USING ERRCODE = 'PC010';
     END IF;
-    WITH r AS (INSERT INTO crm.reservation (product_id, warehouse_id, quantity) VALUES (product, warehouse, qty) RETURNING reservation.id)
-    INSERT INTO crm.stock_movement (product_id, warehouse_id, kind, reserved_delta, reservation_id)
-    SELECT product, warehouse, 'reservation', qty, r.id FROM r RETURNING reservation_id INTO id;
+    INSERT INTO crm.reservation (product_id, warehouse_id, quantity) VALUES (product, warehouse, qty) RETURNING reservation.id INTO id;
     RETURN id;
 END $$;

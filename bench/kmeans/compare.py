@@ -97,7 +97,8 @@ def main():
     out("# K-means benchmark\n")
     out(f"`bench/kmeans/run`: 1,000,000 rows × 8 features (8 overlapping Gaussian clusters, `bench/kmeans/setup.sql`), "
         f"k = {K}, max_iter = {MAX_ITER}, tol = {TOL}, no standardisation, for n_init = 1 and 10. "
-        f"Medians of {RUNS} interleaved runs. PostgreSQL 15, 2 cores, scikit-learn {sklearn.__version__} "
+        f"Medians of {RUNS} interleaved runs. `crm.kmeans` runs its restarts on two threads (n_init = 1: one thread, "
+        f"the code path of release 0.2). PostgreSQL 15, 2 cores shared with other work, scikit-learn {sklearn.__version__} "
         f"(Lloyd, OpenMP on both cores), Python {platform.python_version()}; run on {time.strftime('%Y-%m-%d')}.\n")
     out("| n_init | method | median s | runs (s) | inertia | iterations |")
     out("|---:|---|---:|---|---:|---:|")
@@ -116,15 +117,22 @@ def main():
     for n_init, r in results.items():
         a = med(r["a"])
         gap = (r["a_inertia"] - r["s_inertia"]) / r["s_inertia"] * 100
+        # With restarts, the targets are tighter on the fit and looser on the floor (the floor reads the data once).
+        fit_target, floor_target = (1, 3) if n_init == 1 else (0.5, 4)
         out(f"n_init = {n_init}:\n")
-        out(f"- (a) ≤ scikit-learn's fit alone: {a:.2f} s vs {med(r['fit']):.2f} s = **{a / med(r['fit']):.2f}×** "
-            f"— {'met' if a <= med(r['fit']) else 'NOT met'}.")
+        out(f"- (a) ≤ {fit_target}× scikit-learn's fit alone: {a:.2f} s vs {med(r['fit']):.2f} s = **{a / med(r['fit']):.2f}×** "
+            f"— {'met' if a <= fit_target * med(r['fit']) else 'NOT met'}.")
         out(f"- ≥ 5× faster than fetch + fit: **{med(r['round_trip']) / a:.1f}×** — "
             f"{'met' if med(r['round_trip']) / a >= 5 else 'NOT met'}.")
-        out(f"- ≤ 3× the scan floor: **{a / floor:.1f}×** the sequential scan — {'met' if a <= 3 * floor else 'NOT met'}.")
+        out(f"- ≤ {floor_target}× the scan floor: **{a / floor:.1f}×** the sequential scan — "
+            f"{'met' if a <= floor_target * floor else 'NOT met'}.")
         out(f"- inertia within 0.5% of scikit-learn's: {gap:+.3f}% — {'met' if abs(gap) <= 0.5 else 'NOT met'}.")
         out(f"- backend peak resident memory (VmHWM, includes shared buffers touched): {r['a_peak'] / 1024:.0f} MiB; "
             f"the Python process peaked at {python_peak_kb / 1024:.0f} MiB.\n")
+    ratio = med(results[10]["a"]) / med(results[1]["a"])
+    out(f"n_init = 10 costs {ratio:.1f}× n_init = 1 in this run (8.8× in release 0.2, one thread): the two threads take "
+        "the restarts in turn. The scan-floor target needs the restarts to share their passes over the data (each "
+        "restart's k-means++ seeding alone reads it 2k times); that is not done.\n")
     per_iteration = lloyd_seconds / SQL_LLOYD_ITERATIONS
     out(f"The plain-SQL loop costs about {per_iteration:.1f} s per iteration (including its start and final inertia pass), "
         f"so one of its iterations costs {per_iteration / med(results[1]['a']):.0f}× a whole `crm.kmeans` fit with n_init = 1. "

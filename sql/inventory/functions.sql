@@ -18,6 +18,21 @@ SELECT s.product_id, p.sku, s.warehouse_id, w.code AS warehouse, s.on_hand, s.re
 FROM crm.stock s JOIN crm.product p ON p.id = s.product_id JOIN crm.warehouse w ON w.id = s.warehouse_id;
 COMMENT ON VIEW crm.stock_available IS 'Stock per product and warehouse: on hand, reserved, available = on_hand - reserved';
 
+-- The whole ledger: the stored movements, and the holds, which are the
+-- reservation rows themselves (a hold is written once, as its reservation;
+-- releases, expiries and shipments close it and are stored). Release 0.2
+-- also stored each hold as a 'reservation' movement: those rows repeat a
+-- reservation and are left out.
+CREATE OR REPLACE VIEW crm.stock_ledger WITH (security_invoker = true) AS
+SELECT m.id AS movement_id, m.product_id, m.warehouse_id, m.kind, m.on_hand_delta, m.reserved_delta, m.reservation_id,
+       m.shipment_id, m.reference, m.created_by, m.created_at
+FROM crm.stock_movement m WHERE m.kind <> 'reservation'
+UNION ALL
+SELECT NULL, r.product_id, r.warehouse_id, 'reservation', 0, r.quantity, r.id, NULL, NULL, r.owner, r.created_at
+FROM crm.reservation r;
+COMMENT ON VIEW crm.stock_ledger IS
+    'Every change of on_hand and reserved: the stored movements, and each reservation as its hold (movement_id NULL)';
+
 -- Raises PC003 when the product or warehouse does not exist.
 CREATE OR REPLACE FUNCTION crm.require_stock_key(product bigint, warehouse bigint) RETURNS void
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -215,12 +230,8 @@ BEGIN
             take := least(remaining, source.available);
             UPDATE crm.stock SET reserved = reserved + take, changed_at = now()
             WHERE product_id = line.product_id AND warehouse_id = source.warehouse_id;
-            WITH r AS (
-                INSERT INTO crm.reservation (order_line_id, product_id, warehouse_id, quantity, expires_at)
-                VALUES (line.id, line.product_id, source.warehouse_id, take, now() + ttl)
-                RETURNING id)
-            INSERT INTO crm.stock_movement (product_id, warehouse_id, kind, reserved_delta, reservation_id)
-            SELECT line.product_id, source.warehouse_id, 'reservation', take, r.id FROM r;
+            INSERT INTO crm.reservation (order_line_id, product_id, warehouse_id, quantity, expires_at)
+            VALUES (line.id, line.product_id, source.warehouse_id, take, now() + ttl);
             created := created + 1;
             remaining := remaining - take;
             EXIT WHEN remaining = 0;
@@ -319,6 +330,11 @@ CREATE OR REPLACE FUNCTION crm.stock_invariant_violations()
                                 WHERE status = 'active' GROUP BY 1, 2) r
       ON r.product_id = s.product_id AND r.warehouse_id = s.warehouse_id
     WHERE s.reserved <> coalesce(r.qty, 0)
+    UNION ALL
+    SELECT s.product_id, s.warehouse_id, 'reserved differs from the ledger', coalesce(l.reserved, 0), s.reserved
+    FROM crm.stock s LEFT JOIN (SELECT product_id, warehouse_id, sum(reserved_delta) AS reserved FROM crm.stock_ledger GROUP BY 1, 2) l
+      ON l.product_id = s.product_id AND l.warehouse_id = s.warehouse_id
+    WHERE s.reserved <> coalesce(l.reserved, 0)
     UNION ALL
     SELECT s.product_id, s.warehouse_id, 'a counter is negative or reserved exceeds on_hand', 0, least(s.on_hand, s.reserved, s.on_hand - s.reserved)
     FROM crm.stock s WHERE s.on_hand < 0 OR s.reserved < 0 OR s.reserved > s.on_hand;

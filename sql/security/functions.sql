@@ -359,3 +359,5 @@ SELECT crm.grant_execute('crm_manager', ARRAY['crm.merge_accounts', 'crm.merge_c
 
 DROP FUNCTION crm.grant_execute(name, text[]);
 
+-- Hot paths: the ledger view (holds derived from crm.reservation), readable where the ledger is.
+GRANT SELECT ON crm.stock_ledger TO crm_manager;

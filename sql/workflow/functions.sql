@@ -46,7 +46,7 @@ CREATE OR REPLACE TRIGGER rules_changed AFTER INSERT OR UPDATE OR DELETE OR TRUN
 CREATE OR REPLACE FUNCTION crm.workflow_trigger() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'pgcrm_workflow_trigger';
 COMMENT ON FUNCTION crm.workflow_trigger() IS
-    'Row trigger enforcing a workflow and recording history; arguments (workflow, status column, record history)';
+    'Trigger enforcing a workflow and recording history; arguments (workflow, status column, record history)';
 
 -- The triggers of one attachment, named after the status column.
 CREATE OR REPLACE FUNCTION crm.workflow_trigger_name(status_column name, kind text) RETURNS name
@@ -95,25 +95,42 @@ BEGIN
 END $$;
 
 -- (Re)creates the triggers of one attachment:
---   pgcrm_<column>_insert   BEFORE INSERT: default initial state, initial check
---   pgcrm_<column>_update   AFTER UPDATE when the status changed: transition check (+ history)
+--   pgcrm_<column>_insert   BEFORE INSERT, per row: default initial state, initial check
+--   pgcrm_<column>_update   AFTER UPDATE: transition check (+ history)
 --   pgcrm_<column>_history  AFTER INSERT, only with history: records the first state
+-- With history, the update and history triggers fire once per statement and
+-- read its transition tables, so the history of a statement is one INSERT.
+-- Without, the update trigger fires per row, only when the status changed:
+-- an UPDATE that leaves the status alone then costs next to nothing. A
+-- partitioned table keeps row triggers, the only kind its partitions inherit.
 CREATE OR REPLACE FUNCTION crm.create_workflow_triggers(tbl regclass, status_column name, workflow text, record_history boolean)
     RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    args text := format('crm.workflow_trigger(%L, %L, %L)', workflow, status_column, record_history);
+    per_statement boolean;
 BEGIN
     PERFORM crm.require_status_column(tbl, status_column);
     PERFORM crm.require_arg(workflow, 'workflow');
     PERFORM crm.require_arg(record_history, 'record_history');
+    per_statement := record_history AND (SELECT relkind FROM pg_class WHERE oid = tbl) = 'r';
     PERFORM crm.drop_workflow_triggers(tbl, status_column, '{insert,update,history}');
-    EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION crm.workflow_trigger(%L, %L, %L)',
-                   crm.workflow_trigger_name(status_column, 'insert'), tbl, workflow, status_column, record_history);
+    EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION %s',
+                   crm.workflow_trigger_name(status_column, 'insert'), tbl, args);
+    IF per_statement THEN
+        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s REFERENCING OLD TABLE AS pgcrm_old NEW TABLE AS pgcrm_new '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION %s',
+                       crm.workflow_trigger_name(status_column, 'update'), tbl, args);
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS pgcrm_new '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION %s',
+                       crm.workflow_trigger_name(status_column, 'history'), tbl, args);
+        RETURN;
+    END IF;
     EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %s FOR EACH ROW WHEN (OLD.%I IS DISTINCT FROM NEW.%I) '
-                   'EXECUTE FUNCTION crm.workflow_trigger(%L, %L, %L)',
-                   crm.workflow_trigger_name(status_column, 'update'), tbl, status_column, status_column,
-                   workflow, status_column, record_history);
+                   'EXECUTE FUNCTION %s',
+                   crm.workflow_trigger_name(status_column, 'update'), tbl, status_column, status_column, args);
     IF record_history THEN
-        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s FOR EACH ROW EXECUTE FUNCTION crm.workflow_trigger(%L, %L, %L)',
-                       crm.workflow_trigger_name(status_column, 'history'), tbl, workflow, status_column, record_history);
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s FOR EACH ROW EXECUTE FUNCTION %s',
+                       crm.workflow_trigger_name(status_column, 'history'), tbl, args);
     END IF;
 END $$;
 

@@ -1,10 +1,14 @@
 #include "kmeans.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "error.hpp"
 #include "interrupt.hpp"
@@ -59,8 +63,18 @@ void transpose(const double* centres, int m, int d, std::vector<double>& out) {
         for (int f = 0; f < d; ++f) out[static_cast<size_t>(f) * stride + j] = centres[static_cast<size_t>(j) * d + f];
 }
 
+// Restarts run on two threads (see best_run). Only the caller's thread calls
+// check_interrupts(), whose hook calls PostgreSQL; the other thread polls the
+// flag the caller raises when it stops, and throws Stopped.
+struct Stopped {};
+thread_local const std::atomic<bool>* stop_flag = nullptr;
+
 inline void poll(int64_t i) {
-    if ((i & (interrupt_stride - 1)) == 0) check_interrupts();
+    if ((i & (interrupt_stride - 1)) != 0) return;
+    if (!stop_flag)
+        check_interrupts();
+    else if (stop_flag->load(std::memory_order_relaxed))
+        throw Stopped{};
 }
 
 inline double weight_of(const Dataset& p, int64_t i) { return p.weights ? p.weights[i] : 1.0; }
@@ -71,6 +85,7 @@ class Random {
 public:
     explicit Random(uint64_t seed) : engine_(seed) {}
     double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+    void skip(unsigned long long draws) { engine_.discard(draws); }
 
 private:
     std::mt19937_64 engine_;
@@ -90,6 +105,8 @@ int64_t draw(const std::vector<double>& cumulative, Random& rng) {
                     " distinct points of the data",
                 "Choose k of at most " + std::to_string(distinct) + ".");
 }
+
+int seeding_trials(int k) { return 2 + static_cast<int>(std::log(k)); }
 
 // Greedy k-means++ (Arthur & Vassilvitskii 2007, with the 2 + ⌊ln k⌋ local
 // trials per step that scikit-learn uses): each step draws candidates with
@@ -113,7 +130,7 @@ std::vector<double> seed_centers(const Dataset& p, int k, Random& rng) {
         closest[i] = squared_distance(p.row(i), p.row(chosen), d);
         potential += weight_of(p, i) * closest[i];
     }
-    const int trials = 2 + static_cast<int>(std::log(k));
+    const int trials = seeding_trials(k);
     std::vector<double> candidates(static_cast<size_t>(trials) * d), candidates_t, distance(padded(trials)), potentials(trials);
     for (int c = 1; c < k; ++c) {
         if (!(potential > 0)) too_few_distinct(k, c);
@@ -350,12 +367,55 @@ Run best_run(const Dataset& p, const Options& o) {
     validate(o);
     if (p.n < 1) throw Error(sqlstate::insufficient_data, "k-means needs at least one point");
     const double tol_abs = absolute_tolerance(p, o.tol);
-    Random rng(o.seed);
-    Run best;
-    for (int r = 0; r < o.n_init; ++r) {
-        Run run = Lloyd(p, seed_centers(p, o.k, rng), o.k).run(o.max_iter, tol_abs);
-        if (run.objective < best.objective) best = std::move(run);
+    // Restart r draws the random numbers a sequential run would give it: each
+    // seeding draws 1 + (k - 1) * trials of them, so the result does not
+    // depend on how the restarts are shared between the threads.
+    const unsigned long long draws = 1 + static_cast<unsigned long long>(o.k - 1) * seeding_trials(o.k);
+    std::vector<Run> runs(o.n_init);
+    std::atomic<int> next{0};
+    auto work = [&] {
+        for (int r; (r = next++) < o.n_init;) {
+            Random rng(o.seed);
+            rng.skip(draws * r);
+            runs[r] = Lloyd(p, seed_centers(p, o.k, rng), o.k).run(o.max_iter, tol_abs);
+        }
+    };
+    if (o.n_init == 1) {
+        work();
+        return std::move(runs[0]);
     }
+    // A second thread takes restarts too. It never calls PostgreSQL (nor the
+    // interrupt hook); the caller's thread checks for interrupts, also while
+    // it waits for the other, and on an interrupt or error stops it first.
+    std::atomic<bool> stop{false}, helper_done{false};
+    std::exception_ptr helper_error;
+    std::thread helper([&] {
+        stop_flag = &stop;
+        try {
+            work();
+        } catch (const Stopped&) {
+        } catch (...) {
+            helper_error = std::current_exception();
+        }
+        helper_done = true;
+    });
+    struct Joiner {
+        std::atomic<bool>& stop;
+        std::thread& helper;
+        ~Joiner() {
+            stop = true;
+            helper.join();
+        }
+    } joiner{stop, helper};
+    work();
+    while (!helper_done) {
+        check_interrupts();
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (helper_error) std::rethrow_exception(helper_error);
+    Run best;
+    for (Run& run : runs)
+        if (run.objective < best.objective) best = std::move(run);
     return best;
 }
 

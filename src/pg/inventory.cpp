@@ -1,7 +1,8 @@
 // crm.reserve(product, qty, warehouse, order_line, ttl, request_key): the hot
-// path of inventory, as saved SPI plans. The stock row is the only contended
-// lock; it is taken by a conditional UPDATE and held only for the one insert
-// that follows. No C++ object with a destructor lives here, so PostgreSQL
+// path of inventory, as saved SPI plans: two writes, the stock counter and the
+// reservation (which crm.stock_ledger shows as the hold). The stock row is the
+// only contended lock; it is taken by a conditional UPDATE and held only for
+// the one insert that follows. No C++ object with a destructor lives here, so PostgreSQL
 // errors may propagate directly.
 #include "core/error.hpp"
 #include "guard.hpp"
@@ -31,7 +32,7 @@ struct Plans {
     SPIPlanPtr find_key;    // the reservation made under a request key
     SPIPlanPtr candidates;  // warehouses that have the quantity, in lock order
     SPIPlanPtr take;        // conditional reserve on one stock row
-    SPIPlanPtr record;      // the reservation and its ledger row, in one statement
+    SPIPlanPtr record;      // the reservation, which is also the ledger's record of the hold
     SPIPlanPtr shortfall;   // for the error message: what is available
 };
 
@@ -59,10 +60,8 @@ const Plans& plans() {
         "        WHERE product_id = $1 AND ($2 IS NULL OR warehouse_id = $2))::text",
         2, shortfall);
     p.record = prepare(
-        "WITH r AS (INSERT INTO crm.reservation (product_id, warehouse_id, quantity, order_line_id, expires_at, request_key) "
-        "           VALUES ($1, $2, $3, $4, now() + $5, $6) RETURNING id) "
-        "INSERT INTO crm.stock_movement (product_id, warehouse_id, kind, reserved_delta, reservation_id) "
-        "SELECT $1, $2, 'reservation', $3, id FROM r RETURNING reservation_id",
+        "INSERT INTO crm.reservation (product_id, warehouse_id, quantity, order_line_id, expires_at, request_key) "
+        "VALUES ($1, $2, $3, $4, now() + $5, $6) RETURNING id",
         6, record);
     return p;
 }

@@ -1,7 +1,8 @@
 // Workflow triggers: crm.workflow_trigger (enforces the rules and appends to
 // crm.status_history) and crm.workflow_rules_changed (on the rule tables,
-// invalidates every backend's cache). The per-row path runs no SQL: rules are
+// invalidates every backend's cache). Checking a row runs no SQL: rules are
 // cached per backend and the per-statement resolution is kept in fn_extra.
+// History is written in bulk, one INSERT per statement (per 10,000 changes).
 #include <memory>
 #include <string_view>
 
@@ -17,6 +18,7 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "nodes/bitmapset.h"
 #include "utils/acl.h"
@@ -25,6 +27,8 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/tuplestore.h"
+#include "utils/array.h"
 }
 
 namespace wf = pgcrm::workflow;
@@ -161,8 +165,11 @@ struct TriggerInfo {
     FmgrInfo key_out[INDEX_MAX_KEYS];
 };
 
-// The three places crm.attach_workflow installs the trigger function.
-enum class Firing { before_insert, after_insert, after_update };
+// The places crm.create_workflow_triggers installs the trigger function: row
+// triggers check, and the statement triggers after INSERT and UPDATE (with
+// transition tables) check and record history for the whole statement at once.
+// A row trigger after INSERT or UPDATE also records history, one row at a time.
+enum class Firing { before_insert, after_insert, after_update, inserted, updated };
 
 TriggerData* trigger_data(FunctionCallInfo fcinfo, Firing* firing) {
     if (!CALLED_AS_TRIGGER(fcinfo))
@@ -171,16 +178,21 @@ TriggerData* trigger_data(FunctionCallInfo fcinfo, Firing* firing) {
     TriggerData* td = reinterpret_cast<TriggerData*>(fcinfo->context);
     const TriggerEvent ev = td->tg_event;
     const bool row = TRIGGER_FIRED_FOR_ROW(ev);
+    const bool after = TRIGGER_FIRED_AFTER(ev);
     if (row && TRIGGER_FIRED_BEFORE(ev) && TRIGGER_FIRED_BY_INSERT(ev))
         *firing = Firing::before_insert;
-    else if (row && TRIGGER_FIRED_AFTER(ev) && TRIGGER_FIRED_BY_INSERT(ev))
+    else if (row && after && TRIGGER_FIRED_BY_INSERT(ev))
         *firing = Firing::after_insert;
-    else if (row && TRIGGER_FIRED_AFTER(ev) && TRIGGER_FIRED_BY_UPDATE(ev))
+    else if (row && after && TRIGGER_FIRED_BY_UPDATE(ev))
         *firing = Firing::after_update;
+    else if (!row && after && TRIGGER_FIRED_BY_INSERT(ev) && td->tg_newtable)
+        *firing = Firing::inserted;
+    else if (!row && after && TRIGGER_FIRED_BY_UPDATE(ev) && td->tg_oldtable && td->tg_newtable)
+        *firing = Firing::updated;
     else
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-                        errmsg("crm.workflow_trigger() must fire FOR EACH ROW, BEFORE INSERT, AFTER INSERT or "
-                               "AFTER UPDATE"),
+                        errmsg("crm.workflow_trigger() must fire FOR EACH ROW BEFORE INSERT, AFTER INSERT or AFTER "
+                               "UPDATE, or FOR EACH STATEMENT AFTER INSERT or UPDATE with transition tables"),
                         errhint("Attach workflows with crm.attach_workflow().")));
     if (td->tg_trigger->tgnargs != 3)
         ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
@@ -238,28 +250,33 @@ TriggerInfo* trigger_info(FunctionCallInfo fcinfo, TriggerData* td) {
 }
 
 // The row's primary key as text: "42", or "(7,2026-01-01)" for a composite key.
-char* row_key(const TriggerInfo* info, HeapTuple tuple, TupleDesc desc) {
+char* row_key(const TriggerInfo* info, TupleTableSlot* row) {
     if (info->nkeys == 0) return pstrdup("(no primary key)");
+    if (info->nkeys == 1) {
+        bool isnull;
+        Datum d = slot_getattr(row, info->key_att[0], &isnull);
+        return isnull ? pstrdup("NULL") : OutputFunctionCall(const_cast<FmgrInfo*>(&info->key_out[0]), d);
+    }
     StringInfoData buf;
     initStringInfo(&buf);
-    if (info->nkeys > 1) appendStringInfoChar(&buf, '(');
+    appendStringInfoChar(&buf, '(');
     for (int i = 0; i < info->nkeys; ++i) {
         bool isnull;
-        Datum d = heap_getattr(tuple, info->key_att[i], desc, &isnull);
+        Datum d = slot_getattr(row, info->key_att[i], &isnull);
         if (i > 0) appendStringInfoChar(&buf, ',');
         appendStringInfoString(&buf, isnull ? "NULL" : OutputFunctionCall(const_cast<FmgrInfo*>(&info->key_out[i]), d));
     }
-    if (info->nkeys > 1) appendStringInfoChar(&buf, ')');
+    appendStringInfoChar(&buf, ')');
     return buf.data;
 }
 
 // How messages name the row: "crm.task row 42", or "a new row of crm.task"
 // while its key is not set yet (an INSERT whose key has no default).
-const char* row_name(const TriggerInfo* info, HeapTuple tuple, TupleDesc desc) {
+const char* row_name(const TriggerInfo* info, TupleTableSlot* row) {
     bool keyed = false;
-    for (int i = 0; i < info->nkeys && !keyed; ++i) keyed = !heap_attisnull(tuple, info->key_att[i], desc);
+    for (int i = 0; i < info->nkeys && !keyed; ++i) keyed = !slot_attisnull(row, info->key_att[i]);
     if (!keyed && info->nkeys > 0) return psprintf("a new row of %s", info->table_name);
-    return psprintf("%s row %s", info->table_name, row_key(info, tuple, desc));
+    return psprintf("%s row %s", info->table_name, row_key(info, row));
 }
 
 std::string_view text_view(Datum d) {
@@ -269,33 +286,33 @@ std::string_view text_view(Datum d) {
 
 char* cstring(std::string_view s) { return pnstrdup(s.data(), s.size()); }
 
-[[noreturn]] void reject(const TriggerInfo* info, wf::Verdict verdict, HeapTuple tuple, TupleDesc desc,
-                         std::string_view from, std::string_view to) {
-    const char* row = row_name(info, tuple, desc);
+[[noreturn]] void reject(const TriggerInfo* info, wf::Verdict verdict, TupleTableSlot* row, std::string_view from,
+                         std::string_view to) {
+    const char* name = row_name(info, row);
     const wf::Workflow& w = *info->workflow;
     switch (verdict) {
         case wf::Verdict::unknown_state:
             ereport(ERROR, (errcode(PGCRM_ERRCODE(pgcrm::sqlstate::unknown_status)),
-                            errmsg("unknown status \"%s\" for %s", cstring(to), row),
+                            errmsg("unknown status \"%s\" for %s", cstring(to), name),
                             errdetail("Workflow \"%s\" has no such state.", info->workflow_code),
                             from.empty() ? errhint("Initial states: %s.", w.initial_states_text().c_str())
                                          : errhint("Allowed next states from \"%s\": %s.", cstring(from),
                                                    w.next_states_text(from).c_str())));
         case wf::Verdict::not_initial:
             ereport(ERROR, (errcode(PGCRM_ERRCODE(pgcrm::sqlstate::invalid_status_transition)),
-                            errmsg("invalid status transition for %s: (new row) -> \"%s\"", row, cstring(to)),
+                            errmsg("invalid status transition for %s: (new row) -> \"%s\"", name, cstring(to)),
                             errdetail("Workflow \"%s\": a new row must start in an initial state.",
                                       info->workflow_code),
                             errhint("Initial states: %s.", w.initial_states_text().c_str())));
         case wf::Verdict::leaves_final:
             ereport(ERROR, (errcode(PGCRM_ERRCODE(pgcrm::sqlstate::invalid_status_transition)),
-                            errmsg("invalid status transition for %s: \"%s\" -> \"%s\"", row, cstring(from), cstring(to)),
+                            errmsg("invalid status transition for %s: \"%s\" -> \"%s\"", name, cstring(from), cstring(to)),
                             errdetail("Workflow \"%s\": \"%s\" is a final state.", info->workflow_code,
                                       cstring(from)),
                             errhint("A final state cannot be left.")));
         default:
             ereport(ERROR, (errcode(PGCRM_ERRCODE(pgcrm::sqlstate::invalid_status_transition)),
-                            errmsg("invalid status transition for %s: \"%s\" -> \"%s\"", row, cstring(from), cstring(to)),
+                            errmsg("invalid status transition for %s: \"%s\" -> \"%s\"", name, cstring(from), cstring(to)),
                             errdetail("Workflow \"%s\" has no such transition.", info->workflow_code),
                             errhint("Allowed next states from \"%s\": %s.", cstring(from),
                                     w.next_states_text(from).c_str())));
@@ -303,53 +320,90 @@ char* cstring(std::string_view s) { return pnstrdup(s.data(), s.size()); }
     pg_unreachable();
 }
 
-void require_role(const TriggerInfo* info, std::string_view role, HeapTuple tuple, TupleDesc desc,
-                  std::string_view from, std::string_view to) {
+void require_role(const TriggerInfo* info, std::string_view role, TupleTableSlot* row, std::string_view from,
+                  std::string_view to) {
     const char* name = cstring(role);
     const Oid roleid = get_role_oid(name, true);
     if (OidIsValid(roleid) && is_member_of_role(GetUserId(), roleid)) return;
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                    errmsg("permission denied for status transition for %s: \"%s\" -> \"%s\"",
-                           row_name(info, tuple, desc), cstring(from), cstring(to)),
+                    errmsg("permission denied for status transition for %s: \"%s\" -> \"%s\"", row_name(info, row),
+                           cstring(from), cstring(to)),
                     errdetail("Workflow \"%s\": this transition requires membership in role \"%s\".",
                               info->workflow_code, name)));
 }
 
-void record_history(const TriggerInfo* info, HeapTuple old_row, HeapTuple new_row, TupleDesc desc) {
-    static SPIPlanPtr insert_plan = nullptr;
-    Datum values[5];
-    char nulls[5] = {' ', ' ', ' ', ' ', ' '};
-    bool isnull;
-    values[0] = CStringGetTextDatum(info->table_name);
-    values[1] = CStringGetTextDatum(row_key(info, new_row, desc));
-    values[2] = CStringGetTextDatum(info->workflow_code);
-    values[3] = old_row ? heap_getattr(old_row, info->status_att, desc, &isnull) : 0;
-    if (!old_row || isnull) nulls[3] = 'n';
-    values[4] = heap_getattr(new_row, info->status_att, desc, &isnull);
-    if (isnull) nulls[4] = 'n';
+// Status changes gathered into arrays and written to crm.status_history by
+// one INSERT ... SELECT unnest(...): the statement triggers flush every
+// `history_batch_rows` changes, so memory stays bounded on any statement.
+constexpr int history_batch_rows = 10000;
 
+struct HistoryBatch {
+    MemoryContext context;
+    ArrayBuildState* keys;
+    ArrayBuildState* from;
+    ArrayBuildState* to;
+    int rows;
+};
+
+void history_start(HistoryBatch* batch) {
+    batch->keys = initArrayResult(TEXTOID, batch->context, false);
+    batch->from = initArrayResult(TEXTOID, batch->context, false);
+    batch->to = initArrayResult(TEXTOID, batch->context, false);
+    batch->rows = 0;
+}
+
+HistoryBatch* history_begin() {
+    auto* batch = static_cast<HistoryBatch*>(palloc(sizeof(HistoryBatch)));
+    batch->context = AllocSetContextCreate(CurrentMemoryContext, "pgcrm status history", ALLOCSET_DEFAULT_SIZES);
+    history_start(batch);
+    return batch;
+}
+
+// One change: the row's key and its status before (none for a new row) and after.
+void history_add(HistoryBatch* batch, const TriggerInfo* info, TupleTableSlot* old_row, TupleTableSlot* new_row) {
+    bool isnull;
+    MemoryContext caller = MemoryContextSwitchTo(batch->context);
+    accumArrayResult(batch->keys, CStringGetTextDatum(row_key(info, new_row)), false, TEXTOID, batch->context);
+    MemoryContextSwitchTo(caller);
+    Datum from = old_row ? slot_getattr(old_row, info->status_att, &isnull) : 0;
+    accumArrayResult(batch->from, from, !old_row || isnull, TEXTOID, batch->context);
+    Datum to = slot_getattr(new_row, info->status_att, &isnull);
+    accumArrayResult(batch->to, to, isnull, TEXTOID, batch->context);
+    ++batch->rows;
+}
+
+void history_flush(HistoryBatch* batch, const TriggerInfo* info) {
+    static SPIPlanPtr insert_plan = nullptr;
+    if (batch->rows == 0) return;
+    MemoryContext caller = MemoryContextSwitchTo(batch->context);
+    Datum values[5] = {CStringGetTextDatum(info->table_name), CStringGetTextDatum(info->workflow_code),
+                       makeArrayResult(batch->keys, batch->context), makeArrayResult(batch->from, batch->context),
+                       makeArrayResult(batch->to, batch->context)};
+    MemoryContextSwitchTo(caller);
     SPI_connect();
     if (!insert_plan) {
-        Oid types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+        Oid types[5] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
         SPIPlanPtr plan = SPI_prepare(
             "INSERT INTO crm.status_history (table_name, row_key, workflow, from_state, to_state) "
-            "VALUES ($1, $2, $3, $4, $5)",
+            "SELECT $1, unnest($3), $2, unnest($4), unnest($5)",
             5, types);
         if (!plan)
             elog(ERROR, "pgcrm: preparing the status history insert failed: %s", SPI_result_code_string(SPI_result));
         SPI_keepplan(plan);
         insert_plan = plan;
     }
-    if (SPI_execute_plan(insert_plan, values, nulls, false, 0) != SPI_OK_INSERT)
+    if (SPI_execute_plan(insert_plan, values, nullptr, false, 0) != SPI_OK_INSERT)
         elog(ERROR, "pgcrm: inserting into crm.status_history failed");
     SPI_finish();
+    MemoryContextReset(batch->context);
+    history_start(batch);
 }
 
 // BEFORE INSERT: a NULL status becomes the default initial state; any other
 // must be an initial state.
-Datum check_insert(const TriggerInfo* info, HeapTuple row, TupleDesc desc) {
+Datum check_insert(const TriggerInfo* info, TriggerData* td) {
     bool isnull;
-    Datum value = heap_getattr(row, info->status_att, desc, &isnull);
+    Datum value = slot_getattr(td->tg_trigslot, info->status_att, &isnull);
     if (isnull) {
         if (!info->workflow->has_initial_state())
             ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -357,34 +411,74 @@ Datum check_insert(const TriggerInfo* info, HeapTuple row, TupleDesc desc) {
         int att = info->status_att;
         Datum initial = CStringGetTextDatum(info->workflow->default_initial().c_str());
         bool initial_null = false;
-        return PointerGetDatum(heap_modify_tuple_by_cols(row, desc, 1, &att, &initial, &initial_null));
+        return PointerGetDatum(
+            heap_modify_tuple_by_cols(td->tg_trigtuple, td->tg_relation->rd_att, 1, &att, &initial, &initial_null));
     }
     const std::string_view to = text_view(value);
     const wf::Decision decision = info->workflow->check_insert(to);
-    if (decision.verdict != wf::Verdict::allowed) reject(info, decision.verdict, row, desc, {}, to);
-    return PointerGetDatum(row);
+    if (decision.verdict != wf::Verdict::allowed) reject(info, decision.verdict, td->tg_trigslot, {}, to);
+    return PointerGetDatum(td->tg_trigtuple);
 }
 
-// AFTER UPDATE, fired only when the status changed (the trigger's WHEN
-// clause): the move must be a defined transition. Checking after the row is
-// written sees the status every BEFORE trigger agreed on, and costs less than
-// a BEFORE trigger, which makes PostgreSQL lock and re-fetch each row; an
-// error still undoes the whole statement.
-void check_update(const TriggerInfo* info, HeapTuple old_row, HeapTuple new_row, TupleDesc desc) {
+// After an UPDATE: a changed status must follow a defined transition. Checking
+// after the row is written sees the status every BEFORE trigger agreed on, and
+// costs less than a BEFORE trigger, which makes PostgreSQL lock and re-fetch
+// each row; an error still undoes the whole statement. Returns whether the
+// status changed.
+bool check_update(const TriggerInfo* info, TupleTableSlot* old_row, TupleTableSlot* new_row) {
     bool old_null, new_null;
-    Datum old_value = heap_getattr(old_row, info->status_att, desc, &old_null);
-    Datum new_value = heap_getattr(new_row, info->status_att, desc, &new_null);
+    Datum old_value = slot_getattr(old_row, info->status_att, &old_null);
+    Datum new_value = slot_getattr(new_row, info->status_att, &new_null);
+    if (old_null && new_null) return false;
     if (new_null)
         ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
-                        errmsg("status of %s cannot be set to NULL", row_name(info, new_row, desc)),
+                        errmsg("status of %s cannot be set to NULL", row_name(info, new_row)),
                         errdetail("The row is in state \"%s\".", TextDatumGetCString(old_value))));
     const std::string_view to = text_view(new_value);
     const std::string_view from = old_null ? std::string_view() : text_view(old_value);
     // A row with no status yet (written before the workflow was attached) enters like a new one.
     const wf::Decision decision = old_null ? info->workflow->check_insert(to) : info->workflow->check_update(from, to);
-    if (decision.verdict == wf::Verdict::unchanged) return;
-    if (decision.verdict != wf::Verdict::allowed) reject(info, decision.verdict, new_row, desc, from, to);
-    if (!decision.required_role.empty()) require_role(info, decision.required_role, new_row, desc, from, to);
+    if (decision.verdict == wf::Verdict::unchanged) return false;
+    if (decision.verdict != wf::Verdict::allowed) reject(info, decision.verdict, new_row, from, to);
+    if (!decision.required_role.empty()) require_role(info, decision.required_role, new_row, from, to);
+    return true;
+}
+
+// A statement trigger's pass over its transition tables: for an UPDATE the
+// old and new tables hold each row's two versions at the same position, in
+// the order the rows were written.
+void check_statement(const TriggerInfo* info, TriggerData* td, bool update) {
+    TupleDesc desc = td->tg_relation->rd_att;
+    Tuplestorestate* olds = update ? td->tg_oldtable : nullptr;
+    Tuplestorestate* news = td->tg_newtable;
+    TupleTableSlot* old_row = update ? MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple) : nullptr;
+    TupleTableSlot* new_row = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+    HistoryBatch* history = info->record_history ? history_begin() : nullptr;
+    tuplestore_rescan(news);
+    if (olds) tuplestore_rescan(olds);
+    while (tuplestore_gettupleslot(news, true, false, new_row)) {
+        if (olds && !tuplestore_gettupleslot(olds, true, false, old_row))
+            elog(ERROR, "pgcrm: the transition tables of %s differ in length", info->table_name);
+        CHECK_FOR_INTERRUPTS();
+        if (update && !check_update(info, old_row, new_row)) continue;
+        if (!history) continue;
+        history_add(history, info, old_row, new_row);
+        if (history->rows >= history_batch_rows) history_flush(history, info);
+    }
+    if (history) {
+        history_flush(history, info);
+        MemoryContextDelete(history->context);
+    }
+    if (old_row) ExecDropSingleTupleTableSlot(old_row);
+    ExecDropSingleTupleTableSlot(new_row);
+}
+
+// A row trigger's history: one change, written at once.
+void record_row(const TriggerInfo* info, TupleTableSlot* old_row, TupleTableSlot* new_row) {
+    HistoryBatch* history = history_begin();
+    history_add(history, info, old_row, new_row);
+    history_flush(history, info);
+    MemoryContextDelete(history->context);
 }
 
 }  // namespace
@@ -397,19 +491,26 @@ PGCRM_FUNCTION(pgcrm_workflow_trigger) {
     Firing firing;
     TriggerData* td = trigger_data(fcinfo, &firing);
     const TriggerInfo* info = trigger_info(fcinfo, td);
-    TupleDesc desc = td->tg_relation->rd_att;
+    // A user's table (pgcrm's own restore as dumped, see operations.cpp)
+    // loaded by a data-only restore: the rows and their history come back as they were.
+    const bool restore = (firing == Firing::before_insert || firing == Firing::after_insert ||
+                          firing == Firing::inserted) && pgcrm::pg::restoring();
     switch (firing) {
         case Firing::before_insert:
-            // A user's table (pgcrm's own restore as dumped, see operations.cpp)
-            // loaded by a data-only restore: the row and its history come back as they were.
-            if (pgcrm::pg::restoring()) return PointerGetDatum(td->tg_trigtuple);
-            return check_insert(info, td->tg_trigtuple, desc);
+            if (restore) return PointerGetDatum(td->tg_trigtuple);
+            return check_insert(info, td);
         case Firing::after_insert:
-            if (info->record_history && !pgcrm::pg::restoring()) record_history(info, nullptr, td->tg_trigtuple, desc);
+            if (info->record_history && !restore) record_row(info, nullptr, td->tg_trigslot);
             break;
         case Firing::after_update:
-            check_update(info, td->tg_trigtuple, td->tg_newtuple, desc);
-            if (info->record_history) record_history(info, td->tg_trigtuple, td->tg_newtuple, desc);
+            if (check_update(info, td->tg_trigslot, td->tg_newslot) && info->record_history)
+                record_row(info, td->tg_trigslot, td->tg_newslot);
+            break;
+        case Firing::inserted:
+            if (!restore) check_statement(info, td, false);
+            break;
+        case Firing::updated:
+            check_statement(info, td, true);
             break;
     }
     return PointerGetDatum(nullptr);

@@ -92,5 +92,5 @@ check_sql "every request key produced exactly one reservation" \
      AND NOT EXISTS (SELECT FROM rr.keyed k WHERE (SELECT count(*) FROM crm.reservation r WHERE r.request_key = k.request_key) <> 1)"
 check_sql "every reservation has its ledger row" \
   "SELECT NOT EXISTS (SELECT FROM crm.reservation r WHERE r.product_id BETWEEN 920001 AND 920003
-     AND NOT EXISTS (SELECT FROM crm.stock_movement m WHERE m.reservation_id = r.id AND m.kind = 'reservation'))"
+     AND NOT EXISTS (SELECT FROM crm.stock_ledger m WHERE m.reservation_id = r.id AND m.kind = 'reservation'))"
 finish

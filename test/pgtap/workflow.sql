@@ -1,7 +1,7 @@
 -- The status-transition engine: seeded workflows, every rule, every error,
 -- history, cache invalidation inside one session, attach/detach.
 BEGIN;
-SELECT plan(82);
+SELECT plan(90);
 \ir ../lib/pgtap.sql
 
 
@@ -108,6 +108,56 @@ SELECT is((SELECT record_history FROM crm.workflow_attachment WHERE table_name =
     'the attachment remembers the history setting');
 SELECT throws_ok($$SELECT crm.set_workflow_history('wft.po', 'product', true)$$, '42704', NULL,
     'set_workflow_history on a column without a workflow');
+
+-- History per statement -------------------------------------------------------
+CREATE TABLE wft.lot (id int PRIMARY KEY, note text, status text);
+SELECT crm.attach_workflow('wft.lot', 'status', 'production_order');
+SELECT is((SELECT array_agg(tgname || ':' || (tgtype & 1 = 1) || ':' || (tgnewtable IS NOT NULL) ORDER BY tgname)
+           FROM pg_trigger WHERE tgrelid = 'wft.lot'::regclass),
+    ARRAY['pgcrm_status_history:false:true', 'pgcrm_status_insert:true:false', 'pgcrm_status_update:false:true'],
+    'with history, the update and history triggers fire per statement and read its transition tables');
+-- 10,001 rows: more than one batch of the trigger's bulk insert.
+INSERT INTO wft.lot SELECT g, NULL, NULL FROM generate_series(1, 10001) g;
+UPDATE wft.lot SET status = 'in_progress' WHERE id <= 3;
+SAVEPOINT before_cancel;
+UPDATE wft.lot SET status = 'cancelled' WHERE id > 3;
+ROLLBACK TO SAVEPOINT before_cancel;
+UPDATE wft.lot SET status = CASE id WHEN 1 THEN 'quality_control' ELSE status END, note = 'checked' WHERE id IN (1, 2);
+CREATE FUNCTION pg_temp.cancel_five() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN IF NEW.id = 5 THEN NEW.status := 'cancelled'; END IF; RETURN NEW; END $f$;
+CREATE TRIGGER cancel_five BEFORE UPDATE ON wft.lot FOR EACH ROW EXECUTE FUNCTION pg_temp.cancel_five();
+UPDATE wft.lot SET note = 'five' WHERE id IN (5, 6);
+SELECT results_eq(
+    $$SELECT row_key, from_state, to_state FROM crm.status_history
+      WHERE table_name = 'wft.lot' AND row_key IN ('1', '2', '4', '5', '6', '10001') ORDER BY row_key::int, id$$,
+    $$VALUES ('1', NULL, 'accepted'), ('1', 'accepted', 'in_progress'), ('1', 'in_progress', 'quality_control'),
+             ('2', NULL, 'accepted'), ('2', 'accepted', 'in_progress'), ('4', NULL, 'accepted'),
+             ('5', NULL, 'accepted'), ('5', 'accepted', 'cancelled'), ('6', NULL, 'accepted'),
+             ('10001', NULL, 'accepted')$$,
+    'statement history: several statements, a rolled-back one left out, unchanged rows skipped, a status set by another BEFORE trigger recorded');
+SELECT is((SELECT count(*) FROM crm.status_history WHERE table_name = 'wft.lot')::int, 10001 + 3 + 1 + 1,
+    'one history row per inserted row and per change, nothing more');
+SELECT is_empty($$SELECT FROM crm.status_history
+                  WHERE table_name = 'wft.lot' AND (changed_by <> current_user OR transaction_id <> pg_current_xact_id()
+                        OR changed_at <> now() OR workflow <> 'production_order')$$,
+    'statement history records who, when, the workflow and the transaction');
+SELECT throws_ok($$UPDATE wft.lot SET status = CASE id WHEN 7 THEN 'in_progress' ELSE 'ready_for_shipment' END
+                   WHERE id IN (7, 8)$$,
+    'PC001', 'invalid status transition for wft.lot row 8: "accepted" -> "ready_for_shipment"',
+    'the statement trigger names the bad row and fails the statement');
+SELECT is((SELECT count(*) FROM crm.status_history WHERE table_name = 'wft.lot' AND row_key IN ('7', '8'))::int, 2,
+    '... and leaves no history of it');
+
+CREATE TABLE wft.part (id int, region text, status text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+CREATE TABLE wft.part_ua PARTITION OF wft.part FOR VALUES IN ('ua');
+SELECT crm.attach_workflow('wft.part', 'status', 'production_order');
+INSERT INTO wft.part VALUES (1, 'ua', NULL);
+UPDATE wft.part_ua SET status = 'in_progress';
+SELECT throws_ok($$UPDATE wft.part_ua SET status = 'accepted'$$, 'PC001', NULL,
+    'a partitioned table keeps row triggers: an update of a partition itself is checked');
+SELECT results_eq($$SELECT row_key, from_state, to_state FROM crm.status_history WHERE table_name = 'wft.part_ua' ORDER BY id$$,
+    $$VALUES ('(1,ua)', NULL, 'accepted'), ('(1,ua)', 'accepted', 'in_progress')$$,
+    '... and its history is recorded row by row');
 
 -- Roles on transitions and user-defined workflows -----------------------------
 INSERT INTO crm.workflow (code, description) VALUES ('approval', 'Test: a guarded approval');
