@@ -497,8 +497,8 @@ COMMENT ON FUNCTION crm.apply_credit(bigint) IS
 -- invoiced, or with a shipment (of a single order) what it shipped, no more
 -- than is left. Set-based, so a month's orders cost a few statements: the
 -- orders are locked in id order, the lines of every invoice written, then
--- the headers (numbered in order id order); then each client's credit pays
--- what it can.
+-- the headers (numbered in order id order from one block of the counter);
+-- then each client's credit pays what it can.
 CREATE OR REPLACE FUNCTION crm.write_invoices(order_ids bigint[], shipment_id bigint, issued_on date)
     RETURNS TABLE (order_id bigint, invoice_id bigint)
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
@@ -574,9 +574,12 @@ BEGIN
                                                             ELSE format('shipment %s of order %s', shipment_id, earlier) END
             USING ERRCODE = 'PC033', DETAIL = 'Every ordered quantity is on an invoice already.';
     END IF;
-    INSERT INTO crm.invoice (id, account_id, order_id, shipment_id, contract_id, currency, issued_on)
-    SELECT t.invoice_id, o.account_id, o.id, shipment_id, o.contract_id, o.currency, issued_on
-    FROM unnest(orders, invoices) t(order_id, invoice_id) JOIN crm.sales_order o ON o.id = t.order_id
+    -- The headers' numbers, in order id order, as one block of the counter.
+    INSERT INTO crm.invoice (id, number, account_id, order_id, shipment_id, contract_id, currency, issued_on)
+    SELECT t.invoice_id, t.number, o.account_id, o.id, shipment_id, o.contract_id, o.currency, issued_on
+    FROM unnest(orders, invoices, crm.next_document_numbers('invoice', 'INV', issued_on, cardinality(orders)))
+         t(order_id, invoice_id, number)
+    JOIN crm.sales_order o ON o.id = t.order_id
     ORDER BY o.id;
     -- Most clients have no credit: the step runs only for those who do.
     PERFORM crm.apply_credit(t.invoice_id)

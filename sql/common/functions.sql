@@ -62,11 +62,15 @@ BEGIN
     END LOOP;
 END $$;
 
-CREATE OR REPLACE FUNCTION crm.next_document_number(kind text, prefix text, on_date date) RETURNS text
+-- A block of numbers takes the counter row once: numbering a statement's
+-- thousands of documents one by one would update that row as often, every
+-- update walking the longer chain of its versions.
+CREATE OR REPLACE FUNCTION crm.next_document_numbers(kind text, prefix text, on_date date, how_many integer) RETURNS text[]
     LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
-    number text;
+    year integer;
+    last integer;
 BEGIN
     PERFORM crm.require_arg(kind, 'kind');
     PERFORM crm.require_arg(prefix, 'prefix');
@@ -75,13 +79,24 @@ BEGIN
         RAISE EXCEPTION 'no % number can be given for %: documents are numbered by year, from 1900 to 9999', kind, on_date
             USING ERRCODE = 'datetime_field_overflow', HINT = 'Give the document a real date.';
     END IF;
+    IF how_many IS NULL OR how_many < 1 THEN
+        RAISE EXCEPTION 'how_many must be at least 1, not %', coalesce(how_many::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    year := extract(year FROM on_date)::int;
     INSERT INTO crm.document_counter AS c (kind, year, last_value)
-    VALUES (kind, extract(year FROM on_date)::int, 1)
-    ON CONFLICT ON CONSTRAINT document_counter_pkey DO UPDATE SET last_value = c.last_value + 1
-    RETURNING format('%s-%s-%s', prefix, c.year, lpad(c.last_value::text, greatest(5, length(c.last_value::text)), '0'))
-    INTO number;
-    RETURN number;
+    VALUES (kind, year, how_many)
+    ON CONFLICT ON CONSTRAINT document_counter_pkey DO UPDATE SET last_value = c.last_value + how_many
+    RETURNING c.last_value INTO last;
+    RETURN ARRAY(SELECT format('%s-%s-%s', prefix, year, lpad(n::text, greatest(5, length(n::text)), '0'))
+                 FROM generate_series(last - how_many + 1, last) n ORDER BY n);
 END $$;
+COMMENT ON FUNCTION crm.next_document_numbers(text, text, date, integer) IS
+    'The next how_many gapless numbers of a kind of document for the year of on_date, in order, taking the counter once';
+
+CREATE OR REPLACE FUNCTION crm.next_document_number(kind text, prefix text, on_date date) RETURNS text
+    LANGUAGE sql VOLATILE
+    RETURN (crm.next_document_numbers(kind, prefix, on_date, 1))[1];
 COMMENT ON FUNCTION crm.next_document_number(text, text, date) IS
     'The next gapless number of a kind of document for the year of on_date, e.g. ORD-2026-00056';
 
@@ -97,7 +112,11 @@ BEGIN
     END IF;
     PERFORM crm.require_arg(kind, 'kind');
     PERFORM crm.require_arg(prefix, 'prefix');
-    IF given ~ ('^' || prefix || '-[0-9]{4}-[0-9]{5,}$') THEN
+    -- A number from a block already taken (crm.next_document_numbers) finds
+    -- the counter past it: no need to take the counter's row again.
+    IF given ~ ('^' || prefix || '-[0-9]{4}-[0-9]{5,}$')
+       AND NOT EXISTS (SELECT FROM crm.document_counter c WHERE c.kind = kind AND c.year = split_part(given, '-', 2)::int
+                                                            AND c.last_value >= split_part(given, '-', 3)::int) THEN
         INSERT INTO crm.document_counter AS c (kind, year, last_value)
         VALUES (kind, split_part(given, '-', 2)::int, split_part(given, '-', 3)::int)
         ON CONFLICT ON CONSTRAINT document_counter_pkey DO UPDATE SET last_value = greatest(c.last_value, EXCLUDED.last_value);

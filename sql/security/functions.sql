@@ -1,10 +1,14 @@
 -- Row-level security, the helpers its policies call, client logins, and the
 -- grants of every role (docs/security.md). Nothing is granted to PUBLIC.
 
-CREATE OR REPLACE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON crm.client_login
+CREATE OR REPLACE TRIGGER audit AFTER UPDATE OR DELETE ON crm.client_login
     FOR EACH ROW EXECUTE FUNCTION crm.audit_row('{login}', '{}');
-CREATE OR REPLACE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON crm.bi_login
+CREATE OR REPLACE TRIGGER audit_insert AFTER INSERT ON crm.client_login REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION crm.audit_inserted('{login}', '{}');
+CREATE OR REPLACE TRIGGER audit AFTER UPDATE OR DELETE ON crm.bi_login
     FOR EACH ROW EXECUTE FUNCTION crm.audit_row('{login}', '{}');
+CREATE OR REPLACE TRIGGER audit_insert AFTER INSERT ON crm.bi_login REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION crm.audit_inserted('{login}', '{}');
 
 -- The helpers the policies call run as the extension's owner, so a manager or
 -- a client needs no right on team_member or client_login to be checked.
@@ -219,6 +223,8 @@ SELECT crm.grant_execute('crm_manager', ARRAY[
     'crm.loan_schedule', 'crm.loan_schedule_cents', 'crm.reserve', 'crm.reserve_order', 'crm.release',
     'crm.plan_shipment', 'crm.confirm_shipment', 'crm.cancel_shipment', 'crm.finish_shipment',
     'crm.close_reservations', 'crm.require_quantity', 'crm.require_stock_key', 'crm.require_arg']);
+-- billing (performance): document numbers taken in blocks, behind crm.next_document_number.
+SELECT crm.grant_execute('crm_manager', ARRAY['crm.next_document_numbers']);
 
 GRANT USAGE ON SCHEMA crm, crm_dw TO crm_analyst;
 GRANT SELECT ON ALL TABLES IN SCHEMA crm_dw TO crm_analyst;

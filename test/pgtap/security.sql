@@ -32,7 +32,7 @@ SELECT set_eq($$SELECT c.relname::text FROM pg_class c WHERE c.relnamespace = 'c
 -- Function hygiene -------------------------------------------------------------------------
 SELECT set_eq($$SELECT p.oid::regproc::text FROM pg_proc p
                  WHERE p.pronamespace IN ('crm'::regnamespace, 'crm_dw'::regnamespace) AND p.prosecdef$$,
-    ARRAY['crm_dw.capture_change', 'crm.forget_dropped_attachments', 'crm.audit_row', 'crm.set_audit', 'crm.purge_audit_log', 'crm.my_teams',
+    ARRAY['crm_dw.capture_change', 'crm.forget_dropped_attachments', 'crm.audit_row', 'crm.audit_inserted', 'crm.set_audit', 'crm.purge_audit_log', 'crm.my_teams',
           'crm.team_peers', 'crm.my_tasks', 'crm.client_account_id', 'crm.grant_client_access', 'crm.revoke_client_access',
           'crm.refuse_late_invoice_lines',
           -- events: the writers of the outbox, and the helpers that put triggers on tables
