@@ -32,6 +32,7 @@ SQL_PARTS = sql/schema.sql \
             sql/warehouse/tables.sql sql/warehouse/job_registry.sql sql/warehouse/functions.sql \
             sql/warehouse/reservations.sql sql/warehouse/facts.sql sql/warehouse/features.sql \
             sql/warehouse/segments.sql sql/warehouse/forecast.sql sql/warehouse/kpi.sql sql/warehouse/data_quality.sql \
+            sql/billing/jobs.sql \
             sql/warehouse/comments.sql \
             sql/bi/tables.sql sql/bi/functions.sql sql/bi/labels.sql \
             sql/operations/tables.sql sql/operations/functions.sql \

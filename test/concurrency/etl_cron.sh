@@ -21,9 +21,9 @@ trap 'psql -c "DROP EXTENSION IF EXISTS pg_cron" -c "ALTER TABLE crm_dw.kpi_snap
 since=$(q "SELECT now()")
 check "the sessions run in Kyiv time" "$(q "SELECT current_setting('TimeZone') = 'Europe/Kyiv'")"
 
-check "schedule_jobs registers every job of crm_dw.job" "$(q "SELECT count(*) = (SELECT count(*) FROM crm_dw.job) AND count(*) = 11 FROM crm.schedule_jobs()")"
+check "schedule_jobs registers every job of crm_dw.job" "$(q "SELECT count(*) = (SELECT count(*) FROM crm_dw.job) AND count(*) = 12 FROM crm.schedule_jobs()")"
 q "SELECT count(*) FROM crm.schedule_jobs()" >/dev/null
-check "... and a second call still leaves eleven" "$(q "SELECT count(*) = 11 FROM cron.job WHERE jobname LIKE 'pgcrm-%'")"
+check "... and a second call still leaves twelve" "$(q "SELECT count(*) = 12 FROM cron.job WHERE jobname LIKE 'pgcrm-%'")"
 check "each runs its job with crm.run_job" \
   "$(q "SELECT bool_and(command = format('CALL crm.run_job(%L)', substr(jobname, 7))) FROM cron.job WHERE jobname LIKE 'pgcrm-%'")"
 
@@ -92,7 +92,7 @@ createdb "$remote"
 psql -d "$remote" -q -c "CREATE EXTENSION pgcrm CASCADE"
 notices=$(mktemp)
 only_reservations='{"facts": null, "features": null, "segments": null, "forecast": null, "kpi": null, "data_quality": null, "housekeeping": null,
-                    "events": null, "automation_sweeps": null, "automation": null}'
+                    "events": null, "automation_sweeps": null, "automation": null, "billing": null}'
 scheduled=$(psql -d "$remote" -tA -c "SELECT count(*) FROM crm.schedule_jobs('$only_reservations')" 2>"$notices")
 check "in a database without pg_cron, schedule_jobs records the schedules and says where to run them" \
   "$([ "$scheduled" = 1 ] && grep -q "NOTICE:  pg_cron runs in database \"$PGDATABASE\": run the script of crm.pg_cron_script() there" "$notices" &&
@@ -110,7 +110,7 @@ check "... and pg_cron runs it there" \
   "$(psql -d "$remote" -tA -c "SELECT count(*) > 0 FROM crm_dw.etl_run WHERE job = 'reservations' AND status = 'succeeded'")"
 q "SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname LIKE '%@$remote'" >/dev/null
 
-check "unschedule_jobs removes pgcrm's ten scheduled jobs" "$(q "SELECT count(*) = 10 FROM crm.unschedule_jobs()")"
+check "unschedule_jobs removes pgcrm's eleven scheduled jobs" "$(q "SELECT count(*) = 11 FROM crm.unschedule_jobs()")"
 check "... and no other job" \
   "$(q "SELECT array_agg(jobname::text) = ARRAY['not-pgcrm'] FROM cron.job")"
 q "SELECT cron.unschedule('not-pgcrm')" >/dev/null
