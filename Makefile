@@ -153,3 +153,7 @@ bench: build-all
 	bench/warehouse/run
 	bench/events/run
 	bench/search/run
+	bench/demo_data/run
+	bench/billing/run
+	bench/bi/run
+	scripts/run-citus-tests build && bench/citus/run

@@ -1,19 +1,66 @@
 -- Deterministic demo data for the composite-pipe manufacturer, with enough of
 -- the IT-services and credit sides that every table has rows.
 
--- Moves each row of tbl along its path in pg_temp.demo_walk(id, path), one
--- workflow step per statement, so every move passes the workflow triggers.
-CREATE OR REPLACE FUNCTION crm.demo_walk(tbl regclass, status_column name) RETURNS void
+-- Moves each row of tbl along its path in pg_temp.demo_walk(id, path).
+-- Walked: one workflow step per statement through every trigger, for a table
+-- whose steps do more than bookkeeping (a credit application started makes its
+-- loan), or when the caller is not a superuser. Otherwise loaded: the rows,
+-- which this transaction inserted and nobody else has seen, get their last
+-- state in one UPDATE with the triggers off (session_replication_role, as a
+-- restore loads rows) and their history in one INSERT, after every path has
+-- been checked against the workflow's transitions. Five passes over a large
+-- table in one transaction cost more with each pass, since none of the row
+-- versions they leave can be cleaned up before the end.
+CREATE OR REPLACE FUNCTION crm.demo_walk(tbl regclass, status_column name, walk boolean) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     steps int;
+    flow text;
+    illegal text;
+    replication_role text := current_setting('session_replication_role');
+    audited boolean := NOT EXISTS (SELECT FROM crm.audit_setting s WHERE s.table_name = tbl AND NOT s.enabled);
 BEGIN
     PERFORM 'PRAGMA:TABLE: pg_temp.demo_walk (id bigint, path text[])';
-    SELECT max(cardinality(path)) INTO steps FROM pg_temp.demo_walk;
-    FOR k IN 1..coalesce(steps, 0) LOOP
-        EXECUTE format('UPDATE %s t SET %I = w.path[$1] FROM pg_temp.demo_walk w '
-                       'WHERE t.id = w.id AND cardinality(w.path) >= $1', tbl, status_column) USING k;
-    END LOOP;
+    IF walk OR NOT current_setting('is_superuser')::boolean THEN
+        SELECT max(cardinality(path)) INTO steps FROM pg_temp.demo_walk;
+        -- Loaded history is not audited: the audit is switched off around the
+        -- steps (crm.set_audit logs the switch); its row trigger would cost
+        -- more than the rest of each step.
+        IF audited THEN
+            PERFORM crm.set_audit(tbl, false);
+        END IF;
+        FOR k IN 1..coalesce(steps, 0) LOOP
+            EXECUTE format('UPDATE %s t SET %I = w.path[$1] FROM pg_temp.demo_walk w '
+                           'WHERE t.id = w.id AND cardinality(w.path) >= $1', tbl, status_column) USING k;
+        END LOOP;
+        IF audited THEN
+            PERFORM crm.set_audit(tbl, true);
+        END IF;
+    ELSE
+        SELECT a.workflow INTO flow FROM crm.workflow_attachment a WHERE a.table_name = tbl AND a.status_column = demo_walk.status_column;
+        CREATE TEMP TABLE demo_step ON COMMIT DROP AS
+        SELECT w.id, s.k, s.to_state, s.k = cardinality(w.path) AS last,
+               CASE WHEN s.k = 1 THEN NULL ELSE w.path[s.k - 1] END AS from_state
+        FROM pg_temp.demo_walk w, unnest(w.path) WITH ORDINALITY AS s(to_state, k);
+        PERFORM 'PRAGMA:TABLE: demo_step (id bigint, k bigint, to_state text, last boolean, from_state text)';
+        EXECUTE format('UPDATE pg_temp.demo_step d SET from_state = t.%I FROM %s t WHERE d.k = 1 AND t.id = d.id', status_column, tbl);
+        SELECT format('%s → %s', d.from_state, d.to_state) INTO illegal FROM pg_temp.demo_step d
+        WHERE NOT EXISTS (SELECT FROM crm.workflow_transition r WHERE r.workflow = flow AND r.from_state = d.from_state
+                                                                  AND r.to_state = d.to_state)
+        LIMIT 1;
+        IF illegal IS NOT NULL THEN
+            RAISE EXCEPTION 'demo data would move % by %, which workflow % does not allow', tbl, illegal, flow
+                USING ERRCODE = 'internal_error';
+        END IF;
+        PERFORM set_config('session_replication_role', 'replica', true);
+        EXECUTE format('UPDATE %s t SET %I = d.to_state FROM pg_temp.demo_step d WHERE d.last AND t.id = d.id', tbl, status_column);
+        PERFORM set_config('session_replication_role', replication_role, true);
+        INSERT INTO crm.status_history (table_name, row_key, workflow, from_state, to_state)
+        SELECT (SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = tbl),
+               d.id::text, flow, d.from_state, d.to_state
+        FROM pg_temp.demo_step d ORDER BY d.k, d.id;
+        DROP TABLE pg_temp.demo_step;
+    END IF;
     TRUNCATE pg_temp.demo_walk;
 END $$;
 
@@ -125,17 +172,27 @@ BEGIN
         FROM generate_series(0, 35) m),
     counts AS (SELECT *, round(n_orders * weight / sum(weight) OVER ())::int AS n FROM months),
     picks AS (
-        SELECT c.month_start, c.month_start + floor(random() * 28)::int AS order_date,
+        SELECT c.m, g, c.month_start, c.month_start + floor(random() * 28)::int AS order_date,
                1 + floor(n_accounts * power(random(), 2.2))::int AS account_rn
-        FROM counts c, generate_series(1, c.n)),
+        FROM counts c, generate_series(1, c.n) g),
+    -- Numbered a year's block at a time (crm.next_document_numbers): one by
+    -- one, the counter's row would be updated as often, each update walking
+    -- the chain of its earlier versions, which grows with the scale.
+    sorted AS (
+        SELECT p.*, a.id AS account_id, a.rn, extract(year FROM p.order_date)::int AS year,
+               row_number() OVER (PARTITION BY extract(year FROM p.order_date) ORDER BY p.order_date, a.id, p.m, p.g) AS k
+        FROM picks p JOIN demo_account a ON a.rn = p.account_rn),
+    blocks AS (
+        SELECT year, crm.next_document_numbers('sales_order', 'ORD', make_date(year, 1, 1), count(*)::int) AS numbers
+        FROM sorted GROUP BY year),
     ins AS (
-        INSERT INTO crm.sales_order (account_id, order_date, manager, delivery_terms, payment_terms, delivery_date)
-        SELECT a.id, p.order_date, (ARRAY['manager_olena', 'manager_taras', 'manager_iryna'])[1 + a.rn % 3],
-               (ARRAY['FCA plant', 'DAP site', 'CPT warehouse'])[1 + a.rn % 3],
-               (ARRAY['prepayment 100%', '50/50', 'net 30 days'])[1 + (a.rn / 3) % 3],
-               p.order_date + 14 + floor(random() * 30)::int
-        FROM picks p JOIN demo_account a ON a.rn = p.account_rn
-        ORDER BY p.order_date, a.id
+        INSERT INTO crm.sales_order (number, account_id, order_date, manager, delivery_terms, payment_terms, delivery_date)
+        SELECT b.numbers[s.k], s.account_id, s.order_date, (ARRAY['manager_olena', 'manager_taras', 'manager_iryna'])[1 + s.rn % 3],
+               (ARRAY['FCA plant', 'DAP site', 'CPT warehouse'])[1 + s.rn % 3],
+               (ARRAY['prepayment 100%', '50/50', 'net 30 days'])[1 + (s.rn / 3) % 3],
+               s.order_date + 14 + floor(random() * 30)::int
+        FROM sorted s JOIN blocks b ON b.year = s.year
+        ORDER BY s.order_date, s.account_id, s.m, s.g
         RETURNING id, account_id, order_date)
     SELECT i.*, a.size, a.industry, 1 + floor(random() * 4)::int AS n_lines FROM ins i JOIN demo_account a ON a.id = i.account_id;
     PERFORM 'PRAGMA:TABLE: demo_order (id bigint, account_id bigint, order_date date, size text, industry text, n_lines integer)';
@@ -161,7 +218,7 @@ BEGIN
                     WHEN order_date < last_month - 60 THEN ARRAY['confirmed', 'in_production', 'ready', 'shipped', 'delivered']
                     ELSE (ARRAY['confirmed', 'in_production', 'ready', 'shipped', 'delivered'])[1:floor(random() * 6)::int] END
     FROM demo_order;
-    PERFORM crm.demo_walk('crm.sales_order', 'status');
+    PERFORM crm.demo_walk('crm.sales_order', 'status', false);
 
     -- Production orders for the recent lines, in every state.
     WITH ins AS (
@@ -175,7 +232,7 @@ BEGIN
                            WHEN 1 THEN ARRAY['in_progress', 'quality_control'] WHEN 2 THEN ARRAY['in_progress']
                            WHEN 3 THEN ARRAY[]::text[] ELSE ARRAY['cancelled'] END
     FROM ins;
-    PERFORM crm.demo_walk('crm.production_order', 'status');
+    PERFORM crm.demo_walk('crm.production_order', 'status', false);
 
     INSERT INTO crm.complaint (account_id, order_id, product_id, kind, severity, description, opened_at, closed_at)
     SELECT o.account_id, o.id, l.product_id, (ARRAY['quality', 'delivery', 'documentation', 'service'])[1 + floor(random() * 4)::int],
@@ -196,7 +253,7 @@ BEGIN
                            WHEN 3 THEN ARRAY['qualified', 'proposal', 'negotiation']
                            WHEN 4 THEN ARRAY['qualified', 'proposal', 'negotiation', 'won'] ELSE ARRAY['qualified', 'lost'] END
     FROM ins;
-    PERFORM crm.demo_walk('crm.deal', 'stage');
+    PERFORM crm.demo_walk('crm.deal', 'stage', false);
 
     WITH ins AS (
         INSERT INTO crm.lead (source, company_name, contact_first_name, contact_last_name, email, industry, region,
@@ -212,7 +269,7 @@ BEGIN
     SELECT id, CASE id % 4 WHEN 0 THEN ARRAY[]::text[] WHEN 1 THEN ARRAY['contacted'] WHEN 2 THEN ARRAY['contacted', 'qualified']
                            ELSE ARRAY['contacted', 'disqualified'] END
     FROM ins;
-    PERFORM crm.demo_walk('crm.lead', 'status');
+    PERFORM crm.demo_walk('crm.lead', 'status', false);
     PERFORM crm.convert_lead(l.id) FROM crm.lead l WHERE l.status = 'qualified' AND l.id % 2 = 0;
 
     INSERT INTO crm.interaction (account_id, contact_id, channel, direction, occurred_at, subject, notes)
@@ -247,7 +304,7 @@ BEGIN
     INSERT INTO demo_walk
     SELECT id, CASE id % 4 WHEN 0 THEN ARRAY[]::text[] WHEN 2 THEN ARRAY['refused'] ELSE ARRAY['started'] END
     FROM ins;
-    PERFORM crm.demo_walk('crm.credit_application', 'status');
+    PERFORM crm.demo_walk('crm.credit_application', 'status', true);
 
     -- The IT-services side: teams, projects, tasks, comments, documents, knowledge base.
     INSERT INTO crm.team (name) VALUES (format('Integration team %s', seed)), (format('Support team %s', seed));

@@ -26,6 +26,8 @@ DROP FUNCTION crm.schedule_jobs(text, text, text, text, text, text, text);
 -- The workflow definition check is a trigger function per table (its triggers come back with sql/workflow).
 DROP FUNCTION crm.workflow_definition_check() CASCADE;
 DROP FUNCTION IF EXISTS crm.seed_workflow(text, text, jsonb, jsonb);
+-- The demo data loads most workflow paths instead of walking them (sql/demo_data).
+DROP FUNCTION crm.demo_walk(regclass, name);
 -- Aggregate states are bytea (sql/statistics, kmeans, forecast), no longer
 -- internal: the aggregates and their support functions are created anew.
 DO $$

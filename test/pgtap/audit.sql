@@ -2,7 +2,7 @@
 -- per-table switch and the purge. Each role is entered with SET SESSION
 -- AUTHORIZATION, as logging in as it would.
 BEGIN;
-SELECT plan(22);
+SELECT plan(23);
 
 \ir ../lib/security_fixture.sql
 SET SESSION AUTHORIZATION sec_anna;
@@ -36,6 +36,17 @@ SELECT set_eq($$SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = 'a
         AND c.relname NOT IN ('audit_log', 'document_counter', 'status_history', 'stock_movement', 'payment_allocation',
                               'event', 'event_consumer', 'inbound_message', 'automation_run', 'automation_sweep_state')$$,
     'every core table is audited (not the log, the counters, the append-only history and ledgers, nor the outbox, the inbound log and the automation runs)');
+-- One statement changing many rows is logged a row each, every old version
+-- with its own new one, even when the statement changes the key itself.
+INSERT INTO crm.interaction (id, account_id, channel, direction, occurred_at, subject)
+SELECT 910100 + g, 910001, 'call', 'in', '2026-01-01', 'Call ' || g FROM generate_series(1, 5) g;
+UPDATE crm.interaction SET subject = subject || ' (moved)', id = id + 100 WHERE id BETWEEN 910101 AND 910105 AND id <> 910103;
+SELECT results_eq($$SELECT row_key ->> 'id', old_values, new_values FROM crm.audit_log
+                    WHERE table_name = 'crm.interaction' AND operation = 'UPDATE' AND row_key ->> 'id' LIKE '9102%' ORDER BY row_key ->> 'id'$$,
+    $$SELECT (910200 + g)::text, jsonb_build_object('id', 910100 + g, 'subject', 'Call ' || g),
+             jsonb_build_object('id', 910200 + g, 'subject', 'Call ' || g || ' (moved)')
+      FROM generate_series(1, 5) g WHERE g <> 3 ORDER BY 1$$,
+    'a statement updating four rows logs each with its own old and new values (by the new key)');
 SELECT throws_ok($$UPDATE crm.audit_log SET actor = 'nobody'$$, 'PC014', NULL, 'not even the owner can change the log');
 SELECT throws_ok($$DELETE FROM crm.audit_log$$, 'PC014', NULL, '... delete from it');
 SELECT throws_ok($$TRUNCATE crm.audit_log$$, 'PC014', NULL, '... or truncate it');

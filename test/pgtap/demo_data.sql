@@ -2,7 +2,7 @@
 -- used, the sales series has a trend and a spring-summer peak, and the same
 -- seed gives the same data.
 BEGIN;
-SELECT plan(21);
+SELECT plan(22);
 
 -- A digest of the generated business data that does not depend on ids.
 CREATE FUNCTION pg_temp.digest() RETURNS text LANGUAGE sql AS $$
@@ -63,6 +63,14 @@ SELECT ok((SELECT sum(l.quantity) FILTER (WHERE o.order_date >= (SELECT max(orde
 SELECT is_empty($$SELECT FROM crm.status_history h JOIN crm.sales_order o ON h.table_name = 'crm.sales_order' AND h.row_key = o.id::text
                   GROUP BY o.id, o.status HAVING (array_agg(h.to_state ORDER BY h.id DESC))[1] <> o.status$$,
     'every order reached its state through the workflow, step by step in the history');
+SELECT is_empty($$SELECT h.table_name, h.row_key, h.from_state, h.to_state FROM crm.status_history h
+                  WHERE h.from_state IS NOT NULL
+                    AND (NOT EXISTS (SELECT FROM crm.workflow_transition t WHERE t.workflow = h.workflow
+                                       AND t.from_state = h.from_state AND t.to_state = h.to_state)
+                         OR h.from_state IS DISTINCT FROM (SELECT p.to_state FROM crm.status_history p
+                                                           WHERE p.table_name = h.table_name AND p.row_key = h.row_key AND p.id < h.id
+                                                           ORDER BY p.id DESC LIMIT 1))$$,
+    'every step of every history chain is a transition its workflow allows, from the state the step before reached');
 -- Billing (crm.billing_demo_data).
 SELECT is_empty($$SELECT o.number FROM crm.sales_order o
                   WHERE o.status IN ('shipped', 'delivered') AND o.order_date >= (date_trunc('month', current_date) - interval '1 day')::date - 182
