@@ -79,13 +79,15 @@ $$;
 -- The incremental facts job: applies the changed orders (and products and
 -- accounts) to the dimensions, fact_sales and fact_sales_monthly, and hands
 -- the changed orders on to the features job. Its work follows the change:
--- a 1% change is a few percent of the rows, spread over most pages of the
--- tables, where the planner's estimate prefers reading them whole; their
--- indexes find the rows in a fraction of the time (bench/warehouse). The
--- change's sums and sorts fit in memory.
+-- a 1% change is a few percent of the rows but spread over most pages, where
+-- the planner's estimate prefers reading whole tables; here every table is
+-- read by key. Those estimates, inflated by the ban on sequential scans,
+-- would start the JIT compiler on statements of milliseconds. The change's
+-- sorts and sums fit in memory.
 CREATE OR REPLACE FUNCTION crm_dw.apply_fact_changes(changed_orders bigint[], changed_products bigint[],
                                                      changed_accounts bigint[], OUT rows_touched bigint, OUT message text)
-    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp SET enable_seqscan = off SET jit = off SET work_mem = '64MB' AS $$
+    LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+    SET enable_seqscan = off SET jit = off SET work_mem = '64MB' AS $$
 DECLARE
     n bigint;
     emptied tid[];
