@@ -63,10 +63,13 @@ BEGIN
 END $$;
 
 -- Takes a job's queued keys: the distinct keys per entity, and whether a full
--- rebuild was asked for.
+-- rebuild was asked for. Through the index: the queue's table keeps the size
+-- of its largest backlog (rows queued since sit at its end, so VACUUM cannot
+-- cut it), and reading it whole costs more than the keys it holds. No JIT for
+-- the estimates the ban on sequential scans inflates.
 CREATE OR REPLACE FUNCTION crm_dw.take_changes(job text, OUT orders bigint[], OUT products bigint[], OUT accounts bigint[],
                                     OUT rebuild boolean)
-    LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp SET enable_seqscan = off SET jit = off AS $$
     WITH taken AS (DELETE FROM crm_dw.change_queue q WHERE q.job = take_changes.job RETURNING q.entity, q.key)
     SELECT coalesce(array_agg(DISTINCT key) FILTER (WHERE entity = 'order'), '{}'),
            coalesce(array_agg(DISTINCT key) FILTER (WHERE entity = 'product'), '{}'),
