@@ -410,8 +410,7 @@ END $$;
 CREATE OR REPLACE FUNCTION crm.refuse_invoice_update() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    IF crm.merged_in_this_transaction('crm.account', NEW.account_id, OLD.account_id)
-       AND to_jsonb(NEW) - '{account_id, balance}'::text[] = to_jsonb(OLD) - '{account_id, balance}'::text[] THEN
+    IF crm.moved_by_merge(to_jsonb(OLD), to_jsonb(NEW), '{balance}') THEN
         RETURN NEW;
     END IF;
     RAISE EXCEPTION 'invoice % is issued: its lines and amounts cannot be changed', OLD.id USING ERRCODE = 'PC034',
@@ -933,8 +932,7 @@ CREATE OR REPLACE FUNCTION crm.refuse_payment_change() RETURNS trigger
 BEGIN
     -- Merging duplicate clients moves their payments to the one kept (NEW's
     -- generated unallocated is not computed yet).
-    IF crm.merged_in_this_transaction('crm.account', NEW.account_id, OLD.account_id)
-       AND to_jsonb(NEW) - '{account_id, unallocated}'::text[] = to_jsonb(OLD) - '{account_id, unallocated}'::text[] THEN
+    IF crm.moved_by_merge(to_jsonb(OLD), to_jsonb(NEW), '{unallocated}') THEN
         RETURN NEW;
     END IF;
     RAISE EXCEPTION 'payment % is recorded: its account, amount, currency, date and key cannot be changed', OLD.id

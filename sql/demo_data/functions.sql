@@ -56,8 +56,7 @@ BEGIN
         EXECUTE format('UPDATE %s t SET %I = d.to_state FROM pg_temp.demo_step d WHERE d.last AND t.id = d.id', tbl, status_column);
         PERFORM set_config('session_replication_role', replication_role, true);
         INSERT INTO crm.status_history (table_name, row_key, workflow, from_state, to_state)
-        SELECT (SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = tbl),
-               d.id::text, flow, d.from_state, d.to_state
+        SELECT tbl::text, d.id::text, flow, d.from_state, d.to_state
         FROM pg_temp.demo_step d ORDER BY d.k, d.id;
         DROP TABLE pg_temp.demo_step;
     END IF;

@@ -39,6 +39,16 @@ CREATE OR REPLACE FUNCTION crm.merged_in_this_transaction(tbl regclass, keep big
 COMMENT ON FUNCTION crm.merged_in_this_transaction(regclass, bigint, bigint) IS
     'Whether the current transaction recorded the merge of remove into keep (crm.account_merge)';
 
+-- What the immutability guards of issued documents let through: a row whose
+-- client alone changed, by a merge this transaction recorded. computed: the
+-- generated columns, which a BEFORE trigger sees not yet recomputed.
+CREATE OR REPLACE FUNCTION crm.moved_by_merge(old_row jsonb, new_row jsonb, computed text[]) RETURNS boolean
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+    RETURN crm.merged_in_this_transaction('crm.account', (new_row ->> 'account_id')::bigint, (old_row ->> 'account_id')::bigint)
+           AND old_row - (ARRAY['account_id'] || computed) = new_row - (ARRAY['account_id'] || computed);
+COMMENT ON FUNCTION crm.moved_by_merge(jsonb, jsonb, text[]) IS
+    'Whether a row changed only its account_id (and computed columns), moved by a merge of this transaction';
+
 CREATE OR REPLACE FUNCTION crm.move_references(tbl regclass, keep bigint, remove bigint) RETURNS jsonb
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable

@@ -361,7 +361,7 @@ CREATE POLICY manager_team ON crm.account_merge TO crm_manager
 GRANT SELECT, INSERT ON crm.account_merge TO crm_manager;
 SELECT crm.grant_execute('crm_manager', ARRAY['crm.merge_accounts', 'crm.merge_contacts', 'crm.resolve_account', 'crm.begin_merge',
     'crm.move_references', 'crm.record_exists', 'crm.merged_alternates', 'crm.acting_role',
-    'crm.merged_in_this_transaction']);
+    'crm.merged_in_this_transaction', 'crm.moved_by_merge']);
 
 DROP FUNCTION crm.grant_execute(name, text[]);
 
