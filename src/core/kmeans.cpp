@@ -366,6 +366,12 @@ double absolute_tolerance(const Dataset& p, double tol) {
 Run best_run(const Dataset& p, const Options& o) {
     validate(o);
     if (p.n < 1) throw Error(sqlstate::insufficient_data, "k-means needs at least one point");
+    // Before any allocation of k centres or any skipping of k draws, which a
+    // huge k would make take minutes outside the interrupt checks.
+    if (p.n < o.k)
+        throw Error(sqlstate::insufficient_data,
+                    "k = " + std::to_string(o.k) + " is more than the " + std::to_string(p.n) + " points of the data",
+                    "Choose k of at most " + std::to_string(p.n) + ".");
     const double tol_abs = absolute_tolerance(p, o.tol);
     // Restart r draws the random numbers a sequential run would give it: each
     // seeding draws 1 + (k - 1) * trials of them, so the result does not

@@ -2,7 +2,7 @@
 -- hand: clusters {200,220,300} and {800,820}, WCSS 5804), and scikit-learn
 -- 1.2.1 (Debian's python3-sklearn) for the weighted fit and the silhouette.
 BEGIN;
-SELECT plan(64);
+SELECT plan(65);
 \ir ../lib/pgtap.sql
 
 CREATE TEMP TABLE example AS
@@ -172,6 +172,10 @@ SELECT throws_ok($$SELECT crm.kmeans('VALUES (''{}''::float8[])', 1)$$, '2202E',
 SELECT throws_ok($$SELECT crm.kmeans('SELECT f FROM example', 0)$$, '22023', 'k must be at least 1, not 0', 'k < 1');
 SELECT throws_ok($$SELECT crm.kmeans('VALUES (''{1,1}''::float8[]), (''{1,1}''), (''{2,2}'')', 3)$$, 'PC020',
     'k = 3 is more than the 2 distinct points of the data', 'k above the number of distinct points');
+-- Refused before anything the size of k is allocated or drawn: such a call
+-- once ran for minutes with the restarts' thread deaf to the statement timeout.
+SELECT throws_ok($$SELECT crm.kmeans('VALUES (''{1,1}''::float8[]), (''{2,2}'')', 2147483647, n_init => 10)$$, 'PC020',
+    'k = 2147483647 is more than the 2 points of the data', 'k above the number of points, with restarts on two threads');
 SELECT throws_ok($$SELECT crm.kmeans('SELECT f FROM example WHERE false', 2)$$, 'PC020', 'the source query returned no rows', 'an empty source');
 SELECT throws_ok($$SELECT crm.kmeans('SELECT id FROM example', 2)$$, '42804', NULL, 'a last column that is not float8[]');
 SELECT throws_ok($$SELECT crm.kmeans('SELECT f FROM example', 2, weight => 'w')$$, '42703',

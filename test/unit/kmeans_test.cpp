@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -197,6 +198,19 @@ TEST(KMeans, RejectsKAboveTheDistinctPoints) {
         fit(p.view(), {}, with_k(4));
     } catch (const pgcrm::Error& e) {
         EXPECT_NE(std::string(e.what()).find("3 distinct"), std::string::npos) << e.what();
+    }
+}
+
+// A k beyond the points is refused before k centres are allocated or the
+// restarts' random draws skipped: with k = INT_MAX both once took minutes.
+TEST(KMeans, RejectsKAboveThePointsAtOnce) {
+    Points p(std::vector<std::vector<double>>{{1}, {2}});
+    try {
+        fit(p.view(), {}, with_k(std::numeric_limits<int>::max()));
+        ADD_FAILURE() << "no error";
+    } catch (const pgcrm::Error& e) {
+        EXPECT_STREQ(e.sqlstate(), "PC020");
+        EXPECT_STREQ(e.what(), "k = 2147483647 is more than the 2 points of the data");
     }
 }
 
