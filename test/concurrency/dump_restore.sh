@@ -15,13 +15,15 @@ src=pgcrm_dump_src dst=pgcrm_dump_dst
 work=$(mktemp -d)
 chmod 755 "$work"
 other=()  # the second cluster's environment, once started
+paths=(custom plain directory data_only)  # the restores into this cluster, each into its own database
+drop_databases() { for db in "$src" "${paths[@]/#/${dst}_}"; do dropdb --if-exists "$db" 2>/dev/null; done; }
 cleanup() {
   [ ${#other[@]} -eq 0 ] || env "${other[@]}" "$repo/scripts/pg-sandbox" stop >/dev/null 2>&1 || true
   rm -rf "$work"
-  dropdb --if-exists "$src" 2>/dev/null; dropdb --if-exists "$dst" 2>/dev/null
+  drop_databases
 }
 trap cleanup EXIT
-dropdb --if-exists "$src" 2>/dev/null; dropdb --if-exists "$dst" 2>/dev/null
+drop_databases
 createdb "$src"
 psql -d "$src" -o /dev/null <<'SQL'
 CREATE EXTENSION pgcrm CASCADE;
@@ -126,41 +128,60 @@ verify() {
     SELECT o.id, 99, (SELECT min(id) FROM crm.product), 1, 1 FROM crm.sales_order o WHERE o.status = 'confirmed' ORDER BY o.id LIMIT 1;
     SELECT mode = 'incremental' AND status = 'succeeded' FROM crm.etl_refresh('facts')" | tail -1)"
 }
-fresh_db() { dropdb --if-exists "$dst" 2>/dev/null; createdb "$dst"; }
+fresh_db() { dropdb --if-exists "$1" 2>/dev/null; createdb "$1"; }
 # psql's errors, with no ON_ERROR_STOP: a plain restore goes on after one.
 # Read from a file they start 'psql:FILE:LINE: ERROR:', from a pipe 'ERROR:'.
 plain_errors() { grep -cE '^(psql:[^ ]*: )?ERROR:' "$1" || true; }
 
+# Paths 1 to 4 each restore into a database of their own, at the same time:
+# they only read the source, and the restores wait on the server.
 # 1. pg_dump -Fc | pg_restore, as superuser. pg_restore exits 1 when it ignored errors.
-pg_dump -Fc -d "$src" -f "$work/db.dump"
-fresh_db
-errors=0
-pg_restore -d "$dst" "$work/db.dump" 2>"$work/restore.log" || errors=$(grep -c 'error' "$work/restore.log" || echo 1)
-verify "pg_restore of a custom dump" "$errors" -d "$dst"
-
+custom() {
+  local db=${dst}_custom errors=0
+  pg_dump -Fc -d "$src" -f "$work/db.dump"
+  fresh_db "$db"
+  pg_restore -d "$db" "$work/db.dump" 2>"$work/restore.log" || errors=$(grep -c 'error' "$work/restore.log" || echo 1)
+  verify "pg_restore of a custom dump" "$errors" -d "$db"
+}
 # 2. The plain SQL dump through psql.
-pg_dump -d "$src" -f "$work/db.sql"
-fresh_db
-command psql -X -q -d "$dst" -f "$work/db.sql" >/dev/null 2>"$work/plain.log"
-verify "psql of a plain dump" "$(plain_errors "$work/plain.log")" -d "$dst"
-
+plain() {
+  local db=${dst}_plain
+  pg_dump -d "$src" -f "$work/db.sql"
+  fresh_db "$db"
+  command psql -X -q -d "$db" -f "$work/db.sql" >/dev/null 2>"$work/plain.log"
+  verify "psql of a plain dump" "$(plain_errors "$work/plain.log")" -d "$db"
+}
 # 3. A directory dump and a parallel restore.
-pg_dump -Fd -j 2 -d "$src" -f "$work/db.dir"
-fresh_db
-errors=0
-pg_restore -j 2 -d "$dst" "$work/db.dir" 2>"$work/parallel.log" || errors=$(grep -c 'error' "$work/parallel.log" || echo 1)
-verify "parallel pg_restore of a directory dump" "$errors" -d "$dst"
-
+directory() {
+  local db=${dst}_directory errors=0
+  pg_dump -Fd -j 2 -d "$src" -f "$work/db.dir"
+  fresh_db "$db"
+  pg_restore -j 2 -d "$db" "$work/db.dir" 2>"$work/parallel.log" || errors=$(grep -c 'error' "$work/parallel.log" || echo 1)
+  verify "parallel pg_restore of a directory dump" "$errors" -d "$db"
+}
 # 4. The data alone, into a database that already has the extension and the user's tables.
-fresh_db
-pg_dump --schema-only -d "$src" | command psql -X -q -d "$dst" >/dev/null 2>"$work/schema.log"
-pg_dump --data-only -d "$src" | command psql -X -q -d "$dst" >/dev/null 2>"$work/data.log"
-verify "a data-only dump into an existing schema" \
-  "$(( $(plain_errors "$work/schema.log") + $(plain_errors "$work/data.log") ))" -d "$dst"
+data_only() {
+  local db=${dst}_data_only
+  fresh_db "$db"
+  pg_dump --schema-only -d "$src" | command psql -X -q -d "$db" >/dev/null 2>"$work/schema.log"
+  pg_dump --data-only -d "$src" | command psql -X -q -d "$db" >/dev/null 2>"$work/data.log"
+  verify "a data-only dump into an existing schema" \
+    "$(( $(plain_errors "$work/schema.log") + $(plain_errors "$work/data.log") ))" -d "$db"
+}
+declare -A job
+for path in "${paths[@]}"; do "$path" >"$work/$path.out" 2>&1 & job[$path]=$!; done
+for path in "${paths[@]}"; do
+  status=0
+  wait "${job[$path]}" || status=$?
+  cat "$work/$path.out"
+  check "$path: the restore and its checks ran to the end" "$([ "$status" = 0 ] && echo true || echo "exit $status")"
+  pass=$((pass + $(grep -c '^ok - ' "$work/$path.out" || true)))
+  fail=$((fail + $(grep -c '^not ok - ' "$work/$path.out" || true)))
+  dropdb "${dst}_$path"
+done
 
 # 5. pg_dumpall of the cluster (roles included; the test database that runs
 # pgTAP left out) into a fresh cluster.
-dropdb "$dst"
 pg_dumpall --exclude-database=pgcrm -f "$work/cluster.sql"
 other=(PGCRM_SANDBOX=restore-target PGCRM_PORT=$((PGPORT + 1)))
 env "${other[@]}" "$repo/scripts/pg-sandbox" start >/dev/null
