@@ -1,10 +1,12 @@
 -- crm.distribute() on the cluster (docs/citus.md): the warehouse's facts
--- spread over the workers; the CRM's own flows still work on the coordinator, the refresh writes the
--- distributed facts, incremental equals full, and the aggregates over the
--- facts split across the workers with the single-node result.
+-- spread over the workers; the features job computes from them what it did
+-- on one node; the CRM's own flows (order to shipment, workflow, row-level
+-- security for two managers, audit) still work on the coordinator; the
+-- refreshes write the distributed facts, incremental equals full, and the
+-- aggregates over the facts split across the workers with the single-node result.
 -- Outside a transaction: crm.distribute() moves rows to the workers.
 SET client_min_messages = error;  -- Citus warns that pg_temp functions stay on the coordinator
-SELECT plan(30);
+SELECT plan(40);
 CREATE FUNCTION pg_temp.plan_lines(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 BEGIN RETURN QUERY EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q; END $$;
 
@@ -94,7 +96,40 @@ SELECT lives_ok(format('SELECT crm.confirm_shipment(%s)', :shipment), 'its shipm
 SELECT is((SELECT on_hand FROM crm.stock WHERE product_id = 920001 AND warehouse_id = 920001), 60::numeric, 'the stock went out');
 SELECT ok((SELECT array_agg(to_state ORDER BY id) FROM crm.status_history WHERE table_name = 'crm.sales_order' AND row_key = '920001')
           @> ARRAY['draft', 'confirmed'], 'the order''s workflow history');
-SELECT ok(EXISTS (SELECT FROM crm.audit_log WHERE table_name = 'crm.sales_order' AND row_key = '{"id": 920001}'), 'the order is audited');
+SELECT results_eq($$SELECT operation, old_values, new_values FROM crm.audit_log
+                    WHERE table_name = 'crm.sales_order' AND row_key = '{"id": 920001}' AND operation = 'UPDATE'$$,
+                  $$VALUES ('UPDATE', '{"status": "draft"}'::jsonb, '{"status": "confirmed"}'::jsonb)$$,
+                  'the order''s confirmation is audited with its old and new status');
+SELECT throws_ok($$UPDATE crm.sales_order SET status = 'draft' WHERE id = 920001$$, 'PC001', NULL,
+                 'a transition its workflow lacks is refused');
+
+-- Row-level security for two managers, on the coordinator with the facts
+-- distributed: each sees and changes only the accounts that are theirs.
+\ir ../lib/security_fixture.sql
+SET SESSION AUTHORIZATION sec_anna;
+SELECT set_eq('SELECT id FROM crm.account', ARRAY[910001::bigint], 'Anna sees her own account only');
+SELECT set_eq('SELECT id FROM crm.sales_order', ARRAY[910001::bigint], '... and its orders');
+SELECT lives_ok($$UPDATE crm.sales_order SET status = 'confirmed', delivery_terms = 'FCA' WHERE id = 910001$$,
+                'Anna confirms her order');
+UPDATE crm.sales_order SET delivery_terms = 'EXW' WHERE id = 910002;
+SELECT throws_ok('SELECT * FROM crm_dw.fact_sales', '42501', NULL, 'a manager does not read the distributed facts');
+SET SESSION AUTHORIZATION sec_boris;
+SELECT set_eq('SELECT id FROM crm.account', ARRAY[910002::bigint], 'Boris sees the account he manages only');
+SELECT set_eq('SELECT id FROM crm.sales_order', ARRAY[910002::bigint], '... and its orders');
+UPDATE crm.sales_order SET delivery_terms = 'DAP' WHERE id = 910001;
+RESET SESSION AUTHORIZATION;
+SELECT results_eq('SELECT id, status, delivery_terms FROM crm.sales_order WHERE id IN (910001, 910002) ORDER BY id',
+                  $$VALUES (910001::bigint, 'confirmed', 'FCA'), (910002, 'draft', NULL)$$,
+                  'neither manager''s update of the other''s order found a row');
+SELECT results_eq($$SELECT from_state, to_state, changed_by FROM crm.status_history
+                    WHERE table_name = 'crm.sales_order' AND row_key = '910001' ORDER BY id$$,
+                  $$VALUES (NULL, 'draft', 'postgres'::name), ('draft', 'confirmed', 'sec_anna')$$,
+                  'the workflow history names who moved Anna''s order');
+SELECT results_eq($$SELECT actor, login, old_values, new_values FROM crm.audit_log
+                    WHERE table_name = 'crm.sales_order' AND row_key = '{"id": 910001}' AND operation = 'UPDATE'$$,
+                  $$VALUES ('sec_anna'::name, 'sec_anna'::name, '{"status": "draft", "delivery_terms": null}'::jsonb,
+                            '{"status": "confirmed", "delivery_terms": "FCA"}'::jsonb)$$,
+                  '... and so does its audit row, with the old and new values');
 SELECT results_eq($$SELECT mode, status FROM crm.etl_refresh('facts')$$, $$VALUES ('incremental', 'succeeded')$$,
                   'the next facts refresh runs incrementally into the distributed facts');
 SELECT results_eq($$SELECT quantity, line_total, booked FROM crm_dw.fact_sales WHERE order_id = 920001$$,
