@@ -3,12 +3,17 @@
 
 -- Order history and complaints of clients as of a day, from the warehouse
 -- facts: the measures customer features and the churn model are built on.
--- accounts NULL means every client.
+-- accounts NULL means every client. PL/pgSQL rather than SQL, here and in
+-- churn_examples: Citus plans no query on a distributed table (fact_sales
+-- after crm.distribute()) that uses a SQL function's parameters, and
+-- PL/pgSQL hands it their values (docs/citus.md).
 CREATE OR REPLACE FUNCTION crm_dw.customer_history(as_of date, accounts bigint[])
     RETURNS TABLE (account_id bigint, first_order date, last_order date, orders_total integer, revenue_total numeric,
                    frequency integer, monetary numeric, orders_180d integer, orders_prior_180d integer,
                    complaints_90d integer)
-    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN QUERY
     WITH orders AS (
         SELECT f.account_id, f.order_id, f.order_date, sum(f.line_total) AS total
         FROM crm_dw.fact_sales f
@@ -34,8 +39,8 @@ CREATE OR REPLACE FUNCTION crm_dw.customer_history(as_of date, accounts bigint[]
     FROM crm.account a
     LEFT JOIN per_account p ON p.account_id = a.id
     LEFT JOIN complaints c ON c.account_id = a.id
-    WHERE accounts IS NULL OR a.id = ANY (accounts)
-$$;
+    WHERE accounts IS NULL OR a.id = ANY (accounts);
+END $$;
 
 -- How clients pay (docs/billing.md): over the invoices due in the 365 days to
 -- as_of, the average days late (a settled invoice by the day it was settled,
@@ -67,17 +72,22 @@ CREATE OR REPLACE FUNCTION crm_dw.churn_inputs(recency_days integer, frequency i
 
 -- What the churn model learns from as of a day: the inputs of every client
 -- who had ordered by the cutoff 180 days earlier, and whether the client then
--- went without a booked order until the day.
+-- went without a booked order until the day. Those who ordered are an
+-- aggregated subquery joined to the history, not a correlated NOT EXISTS,
+-- which Citus cannot plan on distributed facts.
 CREATE OR REPLACE FUNCTION crm_dw.churn_examples(as_of date) RETURNS TABLE (inputs float8[], lost boolean)
-    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RETURN QUERY
     SELECT crm_dw.churn_inputs(churn_examples.as_of - 180 - h.last_order, h.frequency, h.orders_180d,
                                h.orders_prior_180d, h.complaints_90d),
-           NOT EXISTS (SELECT FROM crm_dw.fact_sales f
-                       WHERE f.account_id = h.account_id AND f.booked
-                         AND f.order_date > churn_examples.as_of - 180 AND f.order_date <= churn_examples.as_of)
+           r.account_id IS NULL
     FROM crm_dw.customer_history(churn_examples.as_of - 180, NULL) h
-    WHERE h.orders_total > 0
-$$;
+    LEFT JOIN (SELECT f.account_id FROM crm_dw.fact_sales f
+               WHERE f.booked AND f.order_date > churn_examples.as_of - 180 AND f.order_date <= churn_examples.as_of
+               GROUP BY f.account_id) r ON r.account_id = h.account_id
+    WHERE h.orders_total > 0;
+END $$;
 
 -- The churn model of a day that has none, trained on its examples: NULL when
 -- the history cannot support a model (too few clients, or all or none of them

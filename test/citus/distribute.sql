@@ -1,10 +1,12 @@
 -- crm.distribute() on the cluster (docs/citus.md): the warehouse's facts
--- spread over the workers; the CRM's own flows still work on the coordinator, the refresh writes the
--- distributed facts, incremental equals full, and the aggregates over the
--- facts split across the workers with the single-node result.
+-- spread over the workers; the features job computes from them what it did
+-- on one node; the CRM's own flows (order to shipment, workflow, row-level
+-- security for two managers, audit) still work on the coordinator; the
+-- refreshes write the distributed facts, incremental equals full, and the
+-- aggregates over the facts split across the workers with the single-node result.
 -- Outside a transaction: crm.distribute() moves rows to the workers.
 SET client_min_messages = error;  -- Citus warns that pg_temp functions stay on the coordinator
-SELECT plan(22);
+SELECT plan(40);
 CREATE FUNCTION pg_temp.plan_lines(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 BEGIN RETURN QUERY EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q; END $$;
 
@@ -20,10 +22,22 @@ INSERT INTO crm.order_line (order_id, line_no, product_id, quantity, unit_price)
 SELECT 930000 + i, k, 930001 + (i * k) % 20, 1 + floor(random() * 300), 100 + floor(random() * 100)
 FROM generate_series(1, 3000) i, generate_series(1, 2) k;
 UPDATE crm.sales_order SET status = 'confirmed' WHERE id BETWEEN 930001 AND 933000 AND random() < 0.8;
+-- 40 clients who stopped ordering 200 to 590 days ago: churn examples for
+-- today's model and for the one of 180 days ago that scores it.
+INSERT INTO crm.account (id, name) SELECT 930300 + i, 'Lost client ' || i FROM generate_series(1, 40) i;
+INSERT INTO crm.sales_order (id, account_id, order_date)
+SELECT 933000 + i, 930301 + i % 40, current_date - 200 - 10 * (i % 40) - 100 * (i / 40) FROM generate_series(1, 120) i;
+INSERT INTO crm.order_line (order_id, line_no, product_id, quantity, unit_price)
+SELECT 933000 + i, 1, 930001 + i % 20, 1 + i % 50, 120 FROM generate_series(1, 120) i;
+UPDATE crm.sales_order SET status = 'confirmed' WHERE id BETWEEN 933001 AND 933120;
 ANALYZE;
 \ir ../lib/derived_rows.sql
 SELECT results_eq($$SELECT job, mode, status FROM crm.etl_refresh('facts')$$,
                   $$VALUES ('facts', 'full', 'succeeded')$$, 'a first refresh before distributing');
+SELECT results_eq($$SELECT job, mode, status FROM crm.etl_refresh('features', "full" => true)$$,
+                  $$VALUES ('features', 'full', 'succeeded')$$, 'the features job before distributing');
+CREATE TEMP TABLE local_features AS SELECT * FROM crm_dw.customer_features;
+CREATE TEMP TABLE local_models AS SELECT * FROM crm_dw.churn_model;
 
 SELECT results_eq($$SELECT table_name::text, layout, done FROM crm.distribute()$$,
                   $$VALUES ('crm_dw.fact_sales', 'distributed', 'created')$$,
@@ -41,6 +55,33 @@ SELECT is((SELECT count(*) FROM crm_dw.fact_sales), (SELECT count(*) FROM crm.or
 SELECT is((SELECT count(*) FROM pg_constraint WHERE conrelid = 'crm_dw.fact_sales'::regclass AND contype = 'f'), 0::bigint,
           'the facts'' foreign keys to the local dimensions are gone (Citus cannot enforce them)');
 
+-- The features job reads the distributed facts (customer history, churn
+-- examples): the same features and churn models as on one node before.
+-- The models are dropped so that both are trained again from the facts.
+UPDATE crm_dw.customer_features SET churn_model_id = NULL;
+DELETE FROM crm_dw.churn_model;
+SELECT results_eq($$SELECT job, mode, status FROM crm.etl_refresh('features', "full" => true)$$,
+                  $$VALUES ('features', 'full', 'succeeded')$$, 'the features job runs on the distributed facts');
+SELECT results_eq($$SELECT as_of, cutoff, n, churned, inputs, scored_clients FROM crm_dw.churn_model ORDER BY as_of$$,
+                  $$SELECT as_of, cutoff, n, churned, inputs, scored_clients FROM local_models ORDER BY as_of$$,
+                  'the churn models of today and of the cutoff learn from the same examples');
+SELECT is((SELECT count(*) FILTER (WHERE churned >= 10) || ' models, ' || count(auc) || ' scored' FROM local_models),
+          '2 models, 1 scored', '... (on one node both were trained, and today''s scored: the comparison is not empty)');
+SELECT is(count(*) FILTER (WHERE dc IS NOT DISTINCT FROM lc OR abs(dc - lc) <= 1e-12 * greatest(1, abs(lc))), 10::bigint,
+          '... with the same coefficients (1e-12; NULL where an input is constant)')
+FROM crm_dw.churn_model d JOIN local_models l USING (as_of), unnest((d.model).coefficients, (l.model).coefficients) c(dc, lc);
+SELECT ok(abs(d.auc - l.auc) <= 1e-12 AND abs(d.brier - l.brier) <= 1e-12, '... and today''s the same AUC and Brier score')
+FROM crm_dw.churn_model d JOIN local_models l USING (as_of) WHERE l.auc IS NOT NULL;
+SELECT results_eq($$SELECT account_id, as_of, first_order, last_order, frequency, monetary, orders_total, revenue_total,
+                           orders_180d, orders_prior_180d, complaints_90d, r_score, f_score, m_score, churn_risk IS NULL
+                    FROM crm_dw.customer_features ORDER BY account_id$$,
+                  $$SELECT account_id, as_of, first_order, last_order, frequency, monetary, orders_total, revenue_total,
+                           orders_180d, orders_prior_180d, complaints_90d, r_score, f_score, m_score, churn_risk IS NULL
+                    FROM local_features ORDER BY account_id$$,
+                  'every client''s history and RFM scores equal the single-node ones');
+SELECT is((SELECT max(abs(d.churn_risk - l.churn_risk)) <= 1e-12 FROM crm_dw.customer_features d JOIN local_features l USING (account_id)),
+          true, '... and their churn risks to 1e-12');
+
 -- The flow of an order on the coordinator, whose operational tables are local.
 INSERT INTO crm.product (id, sku, name, kind, list_price) VALUES (920001, 'CIT-DN300', 'Pipe DN300', 'goods', 100);
 INSERT INTO crm.warehouse (id, code, name) VALUES (920001, 'CIT-A', 'A');
@@ -55,14 +96,46 @@ SELECT lives_ok(format('SELECT crm.confirm_shipment(%s)', :shipment), 'its shipm
 SELECT is((SELECT on_hand FROM crm.stock WHERE product_id = 920001 AND warehouse_id = 920001), 60::numeric, 'the stock went out');
 SELECT ok((SELECT array_agg(to_state ORDER BY id) FROM crm.status_history WHERE table_name = 'crm.sales_order' AND row_key = '920001')
           @> ARRAY['draft', 'confirmed'], 'the order''s workflow history');
-SELECT ok(EXISTS (SELECT FROM crm.audit_log WHERE table_name = 'crm.sales_order' AND row_key = '{"id": 920001}'), 'the order is audited');
+SELECT results_eq($$SELECT operation, old_values, new_values FROM crm.audit_log
+                    WHERE table_name = 'crm.sales_order' AND row_key = '{"id": 920001}' AND operation = 'UPDATE'$$,
+                  $$VALUES ('UPDATE', '{"status": "draft"}'::jsonb, '{"status": "confirmed"}'::jsonb)$$,
+                  'the order''s confirmation is audited with its old and new status');
+SELECT throws_ok($$UPDATE crm.sales_order SET status = 'draft' WHERE id = 920001$$, 'PC001', NULL,
+                 'a transition its workflow lacks is refused');
+
+-- Row-level security for two managers, on the coordinator with the facts
+-- distributed: each sees and changes only the accounts that are theirs.
+\ir ../lib/security_fixture.sql
+SET SESSION AUTHORIZATION sec_anna;
+SELECT set_eq('SELECT id FROM crm.account', ARRAY[910001::bigint], 'Anna sees her own account only');
+SELECT set_eq('SELECT id FROM crm.sales_order', ARRAY[910001::bigint], '... and its orders');
+SELECT lives_ok($$UPDATE crm.sales_order SET status = 'confirmed', delivery_terms = 'FCA' WHERE id = 910001$$,
+                'Anna confirms her order');
+UPDATE crm.sales_order SET delivery_terms = 'EXW' WHERE id = 910002;
+SELECT throws_ok('SELECT * FROM crm_dw.fact_sales', '42501', NULL, 'a manager does not read the distributed facts');
+SET SESSION AUTHORIZATION sec_boris;
+SELECT set_eq('SELECT id FROM crm.account', ARRAY[910002::bigint], 'Boris sees the account he manages only');
+SELECT set_eq('SELECT id FROM crm.sales_order', ARRAY[910002::bigint], '... and its orders');
+UPDATE crm.sales_order SET delivery_terms = 'DAP' WHERE id = 910001;
+RESET SESSION AUTHORIZATION;
+SELECT results_eq('SELECT id, status, delivery_terms FROM crm.sales_order WHERE id IN (910001, 910002) ORDER BY id',
+                  $$VALUES (910001::bigint, 'confirmed', 'FCA'), (910002, 'draft', NULL)$$,
+                  'neither manager''s update of the other''s order found a row');
+SELECT results_eq($$SELECT from_state, to_state, changed_by FROM crm.status_history
+                    WHERE table_name = 'crm.sales_order' AND row_key = '910001' ORDER BY id$$,
+                  $$VALUES (NULL, 'draft', 'postgres'::name), ('draft', 'confirmed', 'sec_anna')$$,
+                  'the workflow history names who moved Anna''s order');
+SELECT results_eq($$SELECT actor, login, old_values, new_values FROM crm.audit_log
+                    WHERE table_name = 'crm.sales_order' AND row_key = '{"id": 910001}' AND operation = 'UPDATE'$$,
+                  $$VALUES ('sec_anna'::name, 'sec_anna'::name, '{"status": "draft", "delivery_terms": null}'::jsonb,
+                            '{"status": "confirmed", "delivery_terms": "FCA"}'::jsonb)$$,
+                  '... and so does its audit row, with the old and new values');
 SELECT results_eq($$SELECT mode, status FROM crm.etl_refresh('facts')$$, $$VALUES ('incremental', 'succeeded')$$,
                   'the next facts refresh runs incrementally into the distributed facts');
 SELECT results_eq($$SELECT quantity, line_total, booked FROM crm_dw.fact_sales WHERE order_id = 920001$$,
                   $$VALUES (40::numeric, 4000::numeric(16, 2), true)$$, '... and holds the new order''s line');
 
--- The facts job: incremental equals full on the cluster. (The features job
--- does not run on a cluster yet: docs/citus.md, "Not yet".)
+-- The facts and features jobs: incremental equals full on the cluster.
 CREATE TEMP TABLE incremental_rows (round int, tbl text, row_text text);
 CREATE TEMP TABLE full_rows (round int, tbl text, row_text text);
 CREATE TEMP TABLE modes (round int, job text, mode text, status text);
@@ -84,15 +157,17 @@ BEGIN
         SELECT o.id, 1, 930001 + floor(random() * 20)::int, 1 + floor(random() * 300), 150 FROM o;
         UPDATE crm.sales_order SET status = 'confirmed' WHERE status = 'draft' AND random() < 0.5;
         INSERT INTO modes SELECT round, r.job, r.mode, r.status FROM crm.etl_refresh('facts') r;
-        INSERT INTO incremental_rows SELECT round, d.* FROM pg_temp.derived_rows() d WHERE tbl <> 'customer_features';
+        INSERT INTO modes SELECT round, r.job, r.mode, r.status FROM crm.etl_refresh('features') r;
+        INSERT INTO incremental_rows SELECT round, d.* FROM pg_temp.derived_rows() d;
         PERFORM crm.etl_refresh('facts', "full" => true);
-        INSERT INTO full_rows SELECT round, d.* FROM pg_temp.derived_rows() d WHERE tbl <> 'customer_features';
+        PERFORM crm.etl_refresh('features', "full" => true);
+        INSERT INTO full_rows SELECT round, d.* FROM pg_temp.derived_rows() d;
     END LOOP;
 END $$;
 SELECT is((SELECT array_agg(DISTINCT mode || ' ' || status) FROM modes), ARRAY['incremental succeeded'],
-          'every facts refresh after the changes ran incrementally');
+          'every facts and features refresh after the changes ran incrementally');
 SELECT is_empty($$SELECT * FROM incremental_rows EXCEPT ALL SELECT * FROM full_rows$$,
-                'incremental refreshes have no row a full rebuild lacks (2 rounds, five tables)');
+                'incremental refreshes have no row a full rebuild lacks (2 rounds, six tables)');
 SELECT is_empty($$SELECT * FROM full_rows EXCEPT ALL SELECT * FROM incremental_rows$$,
                 'a full rebuild has no row the incremental refreshes lack');
 

@@ -1,96 +1,10 @@
 #!/usr/bin/env bash
-# 16 sessions race for little stock: they reserve (half the time under a
-# request key that other sessions retry), release, hold briefly and expire,
-# while a checker samples the counters. Afterwards: the invariants hold, active
-# holds never exceeded stock, and every request key produced one reservation.
+# 16 sessions race for little stock on one node: test/lib/reservation_race.sh.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/check.sh"
-cd "$(dirname "${BASH_SOURCE[0]}")"
 # Its own database: the append-only ledger keeps every trace of a run.
 export PGDATABASE=pgcrm_reservation_race
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"; dropdb --if-exists "$PGDATABASE"' EXIT
+trap 'dropdb --if-exists "$PGDATABASE"' EXIT
 dropdb --if-exists "$PGDATABASE"
 createdb "$PGDATABASE"
-
-psql -o /dev/null <<'SQL'
-CREATE EXTENSION pgcrm CASCADE;
-CREATE SCHEMA rr;
-INSERT INTO crm.product (id, sku, name, kind, list_price)
-SELECT 920000 + g, 'RR-' || g, 'Race product ' || g, 'goods', 1 FROM generate_series(1, 3) g;
-INSERT INTO crm.warehouse (id, code, name) VALUES (920001, 'RR-A', 'Race A'), (920002, 'RR-B', 'Race B');
-INSERT INTO crm.account (id, name) VALUES (920001, 'Race client');
-SELECT crm.receive_stock(920000 + g, w, 40, 'race') FROM generate_series(1, 3) g, unnest(ARRAY[920001, 920002]) w;
-CREATE TABLE rr.keyed (request_key text, reservation_id bigint);
-CREATE TABLE rr.refused (sqlstate text);
-CREATE TABLE rr.overdrawn (product_id bigint, warehouse_id bigint, active numeric, on_hand numeric);
-
-CREATE FUNCTION rr.step(k int) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    id bigint;
-    new_order bigint;
-    victim bigint;
-BEGIN
-    CASE k % 5
-    WHEN 0, 1 THEN
-        -- A keyed request: the same key always asks for the same thing, as a retry would.
-        id := crm.reserve(920001 + k % 3, 1 + k % 5, request_key => 'req-' || k);
-        INSERT INTO rr.keyed VALUES ('req-' || k, id);
-    WHEN 2 THEN
-        PERFORM crm.reserve(920001 + k % 3, 1 + k % 7, CASE WHEN k % 8 = 2 THEN 920001 END,
-                            ttl => CASE WHEN k % 3 = 0 THEN interval '20 milliseconds' END);
-    WHEN 3 THEN
-        -- A three-line order whose lines name the products in opposite orders
-        -- across sessions: only canonical locking keeps these from deadlocking.
-        INSERT INTO crm.sales_order (account_id) VALUES (920001) RETURNING sales_order.id INTO new_order;
-        INSERT INTO crm.order_line (order_id, line_no, product_id, quantity, unit_price)
-        SELECT new_order, g, CASE WHEN k % 2 = 0 THEN 920000 + g ELSE 920004 - g END, 1 + (k + g) % 3, 1 FROM generate_series(1, 3) g;
-        PERFORM crm.reserve_order(new_order, interval '30 milliseconds');
-    ELSE
-        SELECT r.id INTO victim FROM crm.reservation r
-        WHERE r.status = 'active' AND r.product_id BETWEEN 920001 AND 920003 AND r.request_key IS NULL
-        ORDER BY random() LIMIT 1;
-        -- One pgcrm call per transaction: each locks in canonical order, but
-        -- two in one transaction are two orders (docs/inventory.md).
-        IF k % 3 = 0 THEN
-            PERFORM crm.expire_reservations();
-        ELSIF victim IS NOT NULL THEN
-            PERFORM crm.release(victim);
-        END IF;
-    END CASE;
-EXCEPTION WHEN SQLSTATE 'PC010' OR SQLSTATE 'PC011' THEN
-    INSERT INTO rr.refused VALUES (SQLSTATE);
-END $$;
-
--- Sampled while the race runs: active holds never exceed what is on hand.
-CREATE FUNCTION rr.check() RETURNS void LANGUAGE sql AS $$
-    INSERT INTO rr.overdrawn
-    SELECT s.product_id, s.warehouse_id, sum(r.quantity), s.on_hand
-    FROM crm.stock s JOIN crm.reservation r ON r.product_id = s.product_id AND r.warehouse_id = s.warehouse_id AND r.status = 'active'
-    WHERE s.product_id BETWEEN 920001 AND 920003
-    GROUP BY s.product_id, s.warehouse_id, s.on_hand HAVING sum(r.quantity) > s.on_hand;
-$$;
-SQL
-
-printf '\\set k random(1, 600)\nSELECT rr.step(:k);\n' >"$dir/step.sql"
-printf 'SELECT rr.check();\n' >"$dir/check.sql"
-start=$SECONDS
-command pgbench -n -c 16 -j 2 -t 1000 -f "$dir/step.sql@9" -f "$dir/check.sql@1" >"$dir/pgbench.out" 2>&1
-grep -E "^number of (transactions actually processed|failed)" "$dir/pgbench.out"
-echo "# ran in $((SECONDS - start)) s"
-failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$dir/pgbench.out")
-
-check_sql "no transaction failed (no deadlock, no unexpected error)" "SELECT '${failed:-missing}' = '0'"
-check_sql "the race really ran short of stock (some reservations refused)" "SELECT count(*) FILTER (WHERE sqlstate = 'PC010') > 0 FROM rr.refused"
-check_sql "keys were really retried" "SELECT count(*) > count(DISTINCT request_key) FROM rr.keyed"
-check_sql "multi-line orders were reserved while others raced (and none deadlocked)" \
-  "SELECT count(DISTINCT l.order_id) > 10 FROM crm.reservation r JOIN crm.order_line l ON l.id = r.order_line_id"
-check_sql "crm.stock_invariant_violations() returns nothing" "SELECT NOT EXISTS (SELECT FROM crm.stock_invariant_violations())"
-check_sql "active holds never exceeded stock while the race ran" "SELECT NOT EXISTS (SELECT FROM rr.overdrawn)"
-check_sql "every request key produced exactly one reservation" \
-  "SELECT NOT EXISTS (SELECT FROM rr.keyed GROUP BY request_key HAVING count(DISTINCT reservation_id) <> 1)
-     AND NOT EXISTS (SELECT FROM rr.keyed k WHERE (SELECT count(*) FROM crm.reservation r WHERE r.request_key = k.request_key) <> 1)"
-check_sql "every reservation has its ledger row" \
-  "SELECT NOT EXISTS (SELECT FROM crm.reservation r WHERE r.product_id BETWEEN 920001 AND 920003
-     AND NOT EXISTS (SELECT FROM crm.stock_ledger m WHERE m.reservation_id = r.id AND m.kind = 'reservation'))"
-finish
+psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION pgcrm CASCADE'
+bash "$(dirname "${BASH_SOURCE[0]}")/../lib/reservation_race.sh"
