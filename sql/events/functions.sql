@@ -17,31 +17,27 @@ CREATE OR REPLACE FUNCTION crm.record_event(kind text, entity text, entity_key t
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
-    emitting boolean;
-    has_rules boolean;
+    mode text;
     made crm.event;
 BEGIN
     -- The settings exist once the library is loaded, which a session may not have done yet.
     IF NOT coalesce(current_setting('pgcrm.emit_events', true), 'on')::boolean THEN
         RETURN NULL;
     END IF;
-    SELECT coalesce(s.enabled, true), EXISTS (SELECT FROM crm.automation_rules r WHERE r.kind = k.kind AND r.sync AND r.enabled)
-    INTO emitting, has_rules
-    FROM crm.event_kind k LEFT JOIN crm.event_kind_setting s ON s.kind = k.kind
-    WHERE k.kind = kind;
-    IF NOT FOUND THEN
+    mode := crm.event_kind_mode(kind);
+    IF mode IS NULL THEN
         PERFORM crm.require_arg(kind, 'kind');
         RAISE EXCEPTION 'unknown event kind "%"', kind USING ERRCODE = 'PC040',
             HINT = 'The kinds are in crm.event_kinds; add one with crm.emit_on() or crm.add_event_kind().';
     END IF;
-    IF NOT emitting THEN
+    IF mode = 'off' THEN
         RETURN NULL;
     END IF;
     INSERT INTO crm.event (kind, entity, entity_key, payload, depth, actor)
     VALUES (kind, entity, entity_key, payload, coalesce(current_setting('pgcrm.automation_depth', true), '0')::smallint, crm.acting_role())
     RETURNING * INTO made;
     PERFORM pg_notify('pgcrm_events', made.id::text);
-    IF has_rules THEN
+    IF mode = 'rules' THEN
         PERFORM crm.run_sync_rules(made);
     END IF;
     RETURN made.id;
@@ -79,22 +75,18 @@ CREATE OR REPLACE FUNCTION crm.emit_row_event() RETURNS trigger
 DECLARE
     row_values jsonb;
     key text;
-    emitting boolean;
-    has_rules boolean;
+    mode text;
     made crm.event;
 BEGIN
     IF NOT coalesce(current_setting('pgcrm.emit_events', true), 'on')::boolean THEN
         RETURN NULL;
     END IF;
-    SELECT coalesce(s.enabled, true), EXISTS (SELECT FROM crm.automation_rules r WHERE r.kind = k.kind AND r.sync AND r.enabled)
-    INTO emitting, has_rules
-    FROM crm.event_kind k LEFT JOIN crm.event_kind_setting s ON s.kind = k.kind
-    WHERE k.kind = TG_ARGV[0];
-    IF NOT FOUND THEN
+    mode := crm.event_kind_mode(TG_ARGV[0]);
+    IF mode IS NULL THEN
         RAISE EXCEPTION 'unknown event kind "%"', TG_ARGV[0] USING ERRCODE = 'PC040',
             HINT = 'The kinds are in crm.event_kinds; add one with crm.emit_on() or crm.add_event_kind().';
     END IF;
-    IF NOT emitting THEN
+    IF mode = 'off' THEN
         RETURN NULL;
     END IF;
     row_values := to_jsonb(NEW);
@@ -109,7 +101,7 @@ BEGIN
             coalesce(current_setting('pgcrm.automation_depth', true), '0')::smallint, crm.acting_role())
     RETURNING * INTO made;
     PERFORM pg_notify('pgcrm_events', made.id::text);
-    IF has_rules THEN
+    IF mode = 'rules' THEN
         PERFORM crm.run_sync_rules(made);
     END IF;
     RETURN NULL;
