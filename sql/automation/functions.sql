@@ -10,6 +10,20 @@ FROM crm.automation_rule r LEFT JOIN crm.automation_rule_setting s ON s.rule = r
 COMMENT ON VIEW crm.automation_rules IS
     'Every rule as it runs: enabled by its own flag or crm.set_automation_rule, and the events since active_since are its business';
 
+-- How events of a kind are emitted now (crm.record_event, crm.emit_row_event):
+-- 'off' (switched off), 'rules' (on, with synchronous rules to run), 'on';
+-- NULL for an unknown kind. A standard body: bound once, nothing to pin, so
+-- no settings saved and restored per call.
+CREATE OR REPLACE FUNCTION crm.event_kind_mode(kind text) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN (SELECT CASE WHEN NOT coalesce(s.enabled, true) THEN 'off'
+                        WHEN EXISTS (SELECT FROM crm.automation_rules r WHERE r.kind = k.kind AND r.sync AND r.enabled) THEN 'rules'
+                        ELSE 'on' END
+            FROM crm.event_kind k LEFT JOIN crm.event_kind_setting s ON s.kind = k.kind
+            WHERE k.kind = event_kind_mode.kind);
+COMMENT ON FUNCTION crm.event_kind_mode(text) IS
+    'How a kind is emitted now: off, on, or rules (on, with synchronous automation rules); NULL for an unknown kind';
+
 -- An administrator's SQL (a rule's condition or key, a sweep's query) runs
 -- with crm_admin's rights, whoever fires it: sql/security makes crm_admin the
 -- owner of these two, so a rule cannot do what its author could not.

@@ -8,7 +8,8 @@ CREATE OR REPLACE FUNCTION crm.event_retention(kind text) RETURNS interval
                     crm.interval_setting('pgcrm.event_retention', '30 days', '1 hour'));
 COMMENT ON FUNCTION crm.event_retention(text) IS 'How long events of a kind are kept: its own retention, else pgcrm.event_retention';
 
--- Writes one event: the one place an event is made. Nothing when the kind is
+-- Writes one event: the one place an event is made, but for the table
+-- triggers (crm.emit_row_event does the same inline). Nothing when the kind is
 -- switched off (crm.set_event_kind) or a superuser's bulk load set
 -- pgcrm.emit_events off. Listeners hear the id on pgcrm_events after commit;
 -- the kind's synchronous automation rules run here (docs/automation.md).
@@ -16,31 +17,27 @@ CREATE OR REPLACE FUNCTION crm.record_event(kind text, entity text, entity_key t
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_variable
 DECLARE
-    emitting boolean;
-    has_rules boolean;
+    mode text;
     made crm.event;
 BEGIN
     -- The settings exist once the library is loaded, which a session may not have done yet.
     IF NOT coalesce(current_setting('pgcrm.emit_events', true), 'on')::boolean THEN
         RETURN NULL;
     END IF;
-    SELECT coalesce(s.enabled, true), EXISTS (SELECT FROM crm.automation_rules r WHERE r.kind = k.kind AND r.sync AND r.enabled)
-    INTO emitting, has_rules
-    FROM crm.event_kind k LEFT JOIN crm.event_kind_setting s ON s.kind = k.kind
-    WHERE k.kind = kind;
-    IF NOT FOUND THEN
+    mode := crm.event_kind_mode(kind);
+    IF mode IS NULL THEN
         PERFORM crm.require_arg(kind, 'kind');
         RAISE EXCEPTION 'unknown event kind "%"', kind USING ERRCODE = 'PC040',
             HINT = 'The kinds are in crm.event_kinds; add one with crm.emit_on() or crm.add_event_kind().';
     END IF;
-    IF NOT emitting THEN
+    IF mode = 'off' THEN
         RETURN NULL;
     END IF;
     INSERT INTO crm.event (kind, entity, entity_key, payload, depth, actor)
     VALUES (kind, entity, entity_key, payload, coalesce(current_setting('pgcrm.automation_depth', true), '0')::smallint, crm.acting_role())
     RETURNING * INTO made;
     PERFORM pg_notify('pgcrm_events', made.id::text);
-    IF has_rules THEN
+    IF mode = 'rules' THEN
         PERFORM crm.run_sync_rules(made);
     END IF;
     RETURN made.id;
@@ -70,22 +67,46 @@ COMMENT ON FUNCTION crm.emit_event(text, text, text, jsonb) IS
 
 -- The trigger crm.emit_on installs. TG_ARGV: the kind, then the primary key
 -- columns; the key is written as crm.status_history writes it: 42, or (7,2).
+-- It does crm.record_event's work itself, with the same checks and the same
+-- event: a nested SECURITY DEFINER call pinning search_path saves and restores
+-- the settings once more per row (bench/results/workflow_stack.md).
 CREATE OR REPLACE FUNCTION crm.emit_row_event() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    row_values jsonb := to_jsonb(NEW);
+    row_values jsonb;
     key text;
+    mode text;
+    made crm.event;
 BEGIN
+    IF NOT coalesce(current_setting('pgcrm.emit_events', true), 'on')::boolean THEN
+        RETURN NULL;
+    END IF;
+    mode := crm.event_kind_mode(TG_ARGV[0]);
+    IF mode IS NULL THEN
+        RAISE EXCEPTION 'unknown event kind "%"', TG_ARGV[0] USING ERRCODE = 'PC040',
+            HINT = 'The kinds are in crm.event_kinds; add one with crm.emit_on() or crm.add_event_kind().';
+    END IF;
+    IF mode = 'off' THEN
+        RETURN NULL;
+    END IF;
+    row_values := to_jsonb(NEW);
     IF TG_NARGS = 2 THEN
         key := row_values ->> TG_ARGV[1];
     ELSE
         SELECT '(' || string_agg(row_values ->> c, ',' ORDER BY n) || ')' INTO key
         FROM unnest(TG_ARGV[1:]) WITH ORDINALITY AS k(c, n);
     END IF;
-    PERFORM crm.record_event(TG_ARGV[0], format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME), key, row_values);
+    INSERT INTO crm.event (kind, entity, entity_key, payload, depth, actor)
+    VALUES (TG_ARGV[0], format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME), key, row_values,
+            coalesce(current_setting('pgcrm.automation_depth', true), '0')::smallint, crm.acting_role())
+    RETURNING * INTO made;
+    PERFORM pg_notify('pgcrm_events', made.id::text);
+    IF mode = 'rules' THEN
+        PERFORM crm.run_sync_rules(made);
+    END IF;
     RETURN NULL;
 END $$;
-COMMENT ON FUNCTION crm.emit_row_event() IS 'Row trigger of crm.emit_on: emits its kind with the new row as payload';
+COMMENT ON FUNCTION crm.emit_row_event() IS 'Row trigger of crm.emit_on: emits its kind with the new row as payload, as crm.record_event would';
 
 -- Puts the trigger of a kind, named after it, on its source table as its row
 -- in crm.event_kind says, or removes it when the row is gone or has no source;

@@ -3,7 +3,7 @@
 -- at-least-once delivery, and retention. Concurrent writers and consumers,
 -- a late commit and NOTIFY are in test/concurrency/events_race.sh.
 BEGIN;
-SELECT plan(59);
+SELECT plan(60);
 \ir ../lib/pgtap.sql
 
 -- Builtin kinds and their triggers ------------------------------------------------------------
@@ -68,6 +68,23 @@ UPDATE evt.ticket SET status = 'closed';
 SELECT results_eq($$SELECT kind, entity, entity_key, payload ->> 'status' FROM crm.event WHERE id > (SELECT id FROM mark) ORDER BY id$$,
     $$VALUES ('ticket.opened', 'evt.ticket', '(7,2026-01-01)', 'open'), ('ticket.closed', 'evt.ticket', '(7,2026-01-01)', 'closed')$$,
     'a composite key is written (7,2026-01-01), as in crm.status_history');
+-- Several rows and kinds in one statement: row by row, the kinds in trigger
+-- (name) order, each event followed at once by what its synchronous rules emit.
+CREATE TABLE evt.lane (id int PRIMARY KEY, status text);
+SELECT crm.emit_on('evt.lane', 'lane.moved', 'status');
+SELECT crm.emit_on('evt.lane', 'lane.done', 'status', 'done');
+SELECT crm.add_event_kind('lane.noted', 'what a rule says of a finished lane');
+INSERT INTO crm.automation_rule (name, kind, action, params, mode, enabled) VALUES
+    ('note_done_lane', 'lane.done', 'emit', '{"kind": "lane.noted", "payload": {"noted": true}}', 'sync', true);
+INSERT INTO evt.lane VALUES (1, 'open'), (2, 'open'), (3, 'done');
+UPDATE mark SET id = (SELECT max(id) FROM crm.event);
+UPDATE evt.lane SET status = 'done';
+SELECT results_eq($$SELECT kind, entity_key, depth, payload ->> 'noted' FROM crm.event WHERE id > (SELECT id FROM mark) ORDER BY id$$,
+    $$VALUES ('lane.done', '1', 0::smallint, NULL), ('lane.noted', '1', 1::smallint, 'true'), ('lane.moved', '1', 0::smallint, NULL),
+             ('lane.done', '2', 0::smallint, NULL), ('lane.noted', '2', 1::smallint, 'true'), ('lane.moved', '2', 0::smallint, NULL)$$,
+    'a multi-row update emits row by row, kinds in name order, each followed by its synchronous rules'' events');
+DELETE FROM crm.automation_rule WHERE name = 'note_done_lane';
+DROP TABLE evt.lane;
 SELECT lives_ok($$SELECT crm.emit_on('evt.ticket', 'ticket.closed', 'status', 'done')$$, 'emit_on again changes the kind');
 SELECT ok((SELECT pg_get_triggerdef(oid) LIKE '%''done''%' FROM pg_trigger WHERE tgname = 'ticket.closed'), '... and its trigger');
 SELECT throws_ok($$SELECT crm.emit_on('evt.ticket', 'sales_order.confirmed')$$, '22023', 'event kind "sales_order.confirmed" is builtin',
