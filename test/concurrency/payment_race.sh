@@ -11,8 +11,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 # Its own database: the allocation ledger keeps every trace of a run.
 export PGDATABASE=pgcrm_payment_race
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"; dropdb --if-exists "$PGDATABASE"' EXIT
+trap 'dropdb --if-exists "$PGDATABASE"' EXIT
 dropdb --if-exists "$PGDATABASE"
 createdb "$PGDATABASE"
 
@@ -89,15 +88,7 @@ CREATE FUNCTION pr.check() RETURNS void LANGUAGE sql AS $$
 $$;
 SQL
 
-printf '\\set k random(1, 2000)\nSELECT pr.step(:k);\n' >"$dir/step.sql"
-printf 'SELECT pr.check();\n' >"$dir/check.sql"
-start=$SECONDS
-command pgbench -n -c 16 -j 2 -t 400 -f "$dir/step.sql@9" -f "$dir/check.sql@1" >"$dir/pgbench.out" 2>&1
-grep -E "^number of (transactions actually processed|failed)" "$dir/pgbench.out"
-echo "# ran in $((SECONDS - start)) s"
-failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$dir/pgbench.out")
-
-check_sql "no transaction failed (no deadlock, no unexpected error)" "SELECT '${failed:-missing}' = '0'"
+race pr 2000 400
 check_sql "the race really contended: payers outran the invoices, and some allocations lost" \
   "SELECT (SELECT count(*) FROM pr.refused) > 0 AND (SELECT sum(unallocated) FROM crm.payment) > 0
           AND (SELECT count(*) FROM crm.invoice WHERE status = 'paid') > 24"

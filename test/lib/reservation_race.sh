@@ -9,8 +9,6 @@
 # holds never exceeded stock, and every request key produced one reservation.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/check.sh"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
 
 psql -o /dev/null <<'SQL'
 CREATE SCHEMA rr;
@@ -70,15 +68,7 @@ CREATE FUNCTION rr.check() RETURNS void LANGUAGE sql AS $$
 $$;
 SQL
 
-printf '\\set k random(1, 600)\nSELECT rr.step(:k);\n' >"$dir/step.sql"
-printf 'SELECT rr.check();\n' >"$dir/check.sql"
-start=$SECONDS
-command pgbench -n -c 16 -j 2 -t 1000 -f "$dir/step.sql@9" -f "$dir/check.sql@1" >"$dir/pgbench.out" 2>&1
-grep -E "^number of (transactions actually processed|failed)" "$dir/pgbench.out"
-echo "# ran in $((SECONDS - start)) s"
-failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$dir/pgbench.out")
-
-check_sql "no transaction failed (no deadlock, no unexpected error)" "SELECT '${failed:-missing}' = '0'"
+race rr 600 1000
 check_sql "the race really ran short of stock (some reservations refused)" "SELECT count(*) FILTER (WHERE sqlstate = 'PC010') > 0 FROM rr.refused"
 check_sql "keys were really retried" "SELECT count(*) > count(DISTINCT request_key) FROM rr.keyed"
 check_sql "multi-line orders were reserved while others raced (and none deadlocked)" \
