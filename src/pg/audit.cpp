@@ -26,8 +26,8 @@ namespace {
 
 // What one trigger needs, resolved once per statement and kept in fn_extra.
 struct AuditInfo {
-    Oid relid;
-    Datum table_name;  // text: schema.table, each quoted as needed
+    bool switched_off;  // by an admin (crm.set_audit)
+    Datum table_name;   // text: schema.table, each quoted as needed
     int natts;
     AttrNumber updated_at;  // 0 when the table has none
     int nkeys;
@@ -55,6 +55,27 @@ int text_elements(const char* literal, Datum** elements, bool** nulls) {
     return n;
 }
 
+SPIPlanPtr saved_plan(SPIPlanPtr* plan, const char* query, int nargs, Oid* types) {
+    if (!*plan) {
+        SPIPlanPtr prepared = SPI_prepare(query, nargs, types);
+        if (!prepared) elog(ERROR, "pgcrm: preparing \"%s\" failed: %s", query, SPI_result_code_string(SPI_result));
+        SPI_keepplan(prepared);
+        *plan = prepared;
+    }
+    return *plan;
+}
+
+// An admin switched the table's audit off (crm.set_audit).
+bool switched_off(Oid relid) {
+    static SPIPlanPtr plan = nullptr;
+    Oid types[1] = {REGCLASSOID};
+    Datum values[1] = {ObjectIdGetDatum(relid)};
+    saved_plan(&plan, "SELECT FROM crm.audit_setting s WHERE s.table_name = $1 AND NOT s.enabled", 1, types);
+    if (SPI_execute_plan(plan, values, nullptr, true, 1) != SPI_OK_SELECT)
+        elog(ERROR, "pgcrm: reading crm.audit_setting failed");
+    return SPI_processed > 0;
+}
+
 AuditInfo* audit_info(FunctionCallInfo fcinfo, TriggerData* td) {
     auto* info = static_cast<AuditInfo*>(fcinfo->flinfo->fn_extra);
     if (info) return info;
@@ -62,7 +83,6 @@ AuditInfo* audit_info(FunctionCallInfo fcinfo, TriggerData* td) {
     Relation rel = td->tg_relation;
     TupleDesc desc = RelationGetDescr(rel);
     info = static_cast<AuditInfo*>(palloc0(sizeof(AuditInfo)));
-    info->relid = RelationGetRelid(rel);
     info->table_name =
         CStringGetTextDatum(psprintf("%s.%s", quote_identifier(get_namespace_name(RelationGetNamespace(rel))),
                                      quote_identifier(RelationGetRelationName(rel))));
@@ -98,6 +118,9 @@ AuditInfo* audit_info(FunctionCallInfo fcinfo, TriggerData* td) {
                            &info->to_json[a]);
     }
     MemoryContextSwitchTo(caller);
+    // Read once: a statement's AFTER row triggers run when it is done, so each
+    // row would read the same setting.
+    info->switched_off = switched_off(RelationGetRelid(rel));
     fcinfo->flinfo->fn_extra = info;
     return info;
 }
@@ -203,27 +226,6 @@ Jsonb* row_key(AuditInfo* info, TupleTableSlot* row) {
     return finish_object(&state);
 }
 
-SPIPlanPtr saved_plan(SPIPlanPtr* plan, const char* query, int nargs, Oid* types) {
-    if (!*plan) {
-        SPIPlanPtr prepared = SPI_prepare(query, nargs, types);
-        if (!prepared) elog(ERROR, "pgcrm: preparing \"%s\" failed: %s", query, SPI_result_code_string(SPI_result));
-        SPI_keepplan(prepared);
-        *plan = prepared;
-    }
-    return *plan;
-}
-
-// An admin switched the table's audit off (crm.set_audit).
-bool switched_off(Oid relid) {
-    static SPIPlanPtr plan = nullptr;
-    Oid types[1] = {REGCLASSOID};
-    Datum values[1] = {ObjectIdGetDatum(relid)};
-    saved_plan(&plan, "SELECT FROM crm.audit_setting s WHERE s.table_name = $1 AND NOT s.enabled", 1, types);
-    if (SPI_execute_plan(plan, values, nullptr, true, 1) != SPI_OK_SELECT)
-        elog(ERROR, "pgcrm: reading crm.audit_setting failed");
-    return SPI_processed > 0;
-}
-
 // An entry; a null pointer is SQL NULL.
 void append_entry(Datum table_name, const char* operation, Jsonb* key, Jsonb* old_values, Jsonb* new_values) {
     static SPIPlanPtr plan = nullptr;
@@ -243,14 +245,14 @@ void append_entry(Datum table_name, const char* operation, Jsonb* key, Jsonb* ol
 
 PGCRM_FUNCTION(pgcrm_audit_row) {
     TriggerData* td = trigger_data(fcinfo);
-    AuditInfo* info = audit_info(fcinfo, td);
-    TupleDesc desc = RelationGetDescr(td->tg_relation);
-    const TriggerEvent ev = td->tg_event;
     SPI_connect();  // also the memory context of this row's values, freed by SPI_finish
-    if (switched_off(info->relid)) {
+    AuditInfo* info = audit_info(fcinfo, td);
+    if (info->switched_off) {
         SPI_finish();
         return PointerGetDatum(nullptr);
     }
+    TupleDesc desc = RelationGetDescr(td->tg_relation);
+    const TriggerEvent ev = td->tg_event;
     Jsonb *old_values = nullptr, *new_values = nullptr;
     const char* operation;
     TupleTableSlot* key_row;

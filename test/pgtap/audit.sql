@@ -73,11 +73,13 @@ SELECT throws_ok($$TRUNCATE crm.audit_log$$, 'PC014', NULL, '... or truncate it'
 SET ROLE sec_ada;
 SELECT crm.set_audit('crm.contact', false);
 INSERT INTO crm.contact (id, account_id, first_name, last_name) VALUES (910004, 910001, 'D', 'Four');
+UPDATE crm.contact SET position = 'CTO' WHERE id = 910004;
 SELECT crm.set_audit('crm.contact', true);
 UPDATE crm.contact SET position = 'CEO' WHERE id = 910004;
 RESET ROLE;
-SELECT results_eq($$SELECT operation FROM crm.audit_log WHERE table_name = 'crm.contact' AND row_key = '{"id": 910004}'$$,
-    ARRAY['UPDATE'], 'with audit off a change is not logged; back on, it is');
+SELECT results_eq($$SELECT operation, old_values, new_values FROM crm.audit_log WHERE table_name = 'crm.contact' AND row_key = '{"id": 910004}'$$,
+    $$VALUES ('UPDATE', '{"position": "CTO"}'::jsonb, '{"position": "CEO"}'::jsonb)$$,
+    'with audit off an insert and an update are not logged; back on, a change is');
 SELECT results_eq($$SELECT actor, old_values ->> 'enabled', new_values ->> 'enabled' FROM crm.audit_log
                     WHERE table_name = 'crm.audit_setting' ORDER BY id$$,
     $$VALUES ('sec_ada'::name, NULL, 'false'), ('sec_ada'::name, 'false', 'true')$$, 'switching audit off and on is itself logged');
